@@ -1,0 +1,124 @@
+// CPU causal attention. Per (sequence, head) the scores are computed in row blocks that only
+// reach the causal frontier, so about half of the t×t products are skipped; GEMMs run in BLAS
+// (single-threaded inside the OpenMP loop over heads).
+#include "ops/attention.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/check.h"
+#include "ops/cpu/gemm.h"
+
+namespace osp::ops {
+namespace {
+
+constexpr int64_t kRowBlock = 64;
+
+// Causal softmax of row i (columns 0..i) in place; columns i+1..end-1 are set to zero.
+template <class T>
+void causal_softmax_row(T* row, int64_t i, int64_t end) {
+  T mx = -std::numeric_limits<T>::infinity();
+  for (int64_t j = 0; j <= i; ++j) mx = std::max(mx, row[j]);
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j <= i; ++j) {
+    row[j] = std::exp(row[j] - mx);
+    sum += row[j];
+  }
+  const T inv = T(1) / sum;
+#pragma omp simd
+  for (int64_t j = 0; j <= i; ++j) row[j] *= inv;
+  for (int64_t j = i + 1; j < end; ++j) row[j] = 0;
+}
+
+}  // namespace
+
+int64_t attention_workspace_elems(const AttentionShape& s) {
+  return int64_t(omp_get_max_threads()) * s.seq * s.seq;
+}
+
+template <class T>
+void attention_forward(T* out, T* probs, const T* q, const T* k, const T* v, T* workspace,
+                       const AttentionShape& s) {
+  OSP_CHECK(s.heads % s.kv_heads == 0, "heads {} not a multiple of kv heads {}", s.heads, s.kv_heads);
+  const int64_t t = s.seq, dh = s.head_dim, ldq = s.heads * dh, ldk = s.kv_heads * dh;
+  const int64_t group = s.heads / s.kv_heads;
+  const T scale = T(1) / std::sqrt(T(dh));
+#pragma omp parallel for collapse(2) schedule(dynamic)
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t h = 0; h < s.heads; ++h) {
+      T* p = probs != nullptr ? probs + (b * s.heads + h) * t * t
+                              : workspace + int64_t(omp_get_thread_num()) * t * t;
+      const T* qh = q + b * t * ldq + h * dh;
+      const T* kg = k + b * t * ldk + (h / group) * dh;
+      const T* vg = v + b * t * ldk + (h / group) * dh;
+      T* oh = out + b * t * ldq + h * dh;
+      for (int64_t r0 = 0; r0 < t; r0 += kRowBlock) {
+        const int64_t r1 = std::min(t, r0 + kRowBlock), rows = r1 - r0;
+        cpu::gemm(false, true, rows, r1, dh, scale, qh + r0 * ldq, ldq, kg, ldk, T(0), p + r0 * t, t);
+        for (int64_t i = r0; i < r1; ++i) causal_softmax_row(p + i * t, i, r1);
+        cpu::gemm(false, false, rows, dh, r1, T(1), p + r0 * t, t, vg, ldk, T(0), oh + r0 * ldq, ldq);
+      }
+    }
+}
+
+template <class T>
+void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* out, const T* probs,
+                        const T* q, const T* k, const T* v, T* workspace, const AttentionShape& s) {
+  const int64_t t = s.seq, dh = s.head_dim, ldq = s.heads * dh, ldk = s.kv_heads * dh;
+  const int64_t group = s.heads / s.kv_heads;
+  const T scale = T(1) / std::sqrt(T(dh));
+  std::memset(dk, 0, sizeof(T) * size_t(s.batch * t * ldk));
+  std::memset(dv, 0, sizeof(T) * size_t(s.batch * t * ldk));
+  // One task per (sequence, kv head): the query heads sharing a kv head add into the same dk/dv.
+#pragma omp parallel for collapse(2) schedule(dynamic)
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t g = 0; g < s.kv_heads; ++g) {
+      T* ds = workspace + int64_t(omp_get_thread_num()) * t * t;
+      const T* kg = k + b * t * ldk + g * dh;
+      const T* vg = v + b * t * ldk + g * dh;
+      T* dkg = dk + b * t * ldk + g * dh;
+      T* dvg = dv + b * t * ldk + g * dh;
+      for (int64_t h = g * group; h < (g + 1) * group; ++h) {
+        const T* p = probs + (b * s.heads + h) * t * t;
+        const T* qh = q + b * t * ldq + h * dh;
+        const T* oh = out + b * t * ldq + h * dh;
+        const T* doh = dout + b * t * ldq + h * dh;
+        T* dqh = dq + b * t * ldq + h * dh;
+        for (int64_t r0 = 0; r0 < t; r0 += kRowBlock) {
+          const int64_t r1 = std::min(t, r0 + kRowBlock), rows = r1 - r0;
+          // dP = dO · Vᵀ, then dS = P ⊙ (dP − rowdot(dO, O)) in place.
+          cpu::gemm(false, true, rows, r1, dh, T(1), doh + r0 * ldq, ldq, vg, ldk, T(0), ds + r0 * t, t);
+          for (int64_t i = r0; i < r1; ++i) {
+            T dot = 0;
+            for (int64_t d = 0; d < dh; ++d) dot += doh[i * ldq + d] * oh[i * ldq + d];
+            T* dsi = ds + i * t;
+            const T* pi = p + i * t;
+#pragma omp simd
+            for (int64_t j = 0; j <= i; ++j) dsi[j] = pi[j] * (dsi[j] - dot);
+            for (int64_t j = i + 1; j < r1; ++j) dsi[j] = 0;
+          }
+          cpu::gemm(false, false, rows, dh, r1, scale, ds + r0 * t, t, kg, ldk, T(0), dqh + r0 * ldq, ldq);
+          cpu::gemm(true, false, r1, dh, rows, scale, ds + r0 * t, t, qh + r0 * ldq, ldq, T(1), dkg, ldk);
+          cpu::gemm(true, false, r1, dh, rows, T(1), p + r0 * t, t, doh + r0 * ldq, ldq, T(1), dvg, ldk);
+        }
+      }
+    }
+}
+
+template void attention_forward<float>(float*, float*, const float*, const float*, const float*,
+                                       float*, const AttentionShape&);
+template void attention_forward<double>(double*, double*, const double*, const double*,
+                                        const double*, double*, const AttentionShape&);
+template void attention_backward<float>(float*, float*, float*, const float*, const float*,
+                                        const float*, const float*, const float*, const float*,
+                                        float*, const AttentionShape&);
+template void attention_backward<double>(double*, double*, double*, const double*, const double*,
+                                         const double*, const double*, const double*, const double*,
+                                         double*, const AttentionShape&);
+
+}  // namespace osp::ops
