@@ -40,7 +40,10 @@ class [[nodiscard]] Result {
     return std::get<0>(v_);
   }
   T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   const Error& error() const {
     OSP_CHECK(!ok(), "Result holds a value, not an error");
     return std::get<1>(v_);

@@ -1,0 +1,135 @@
+// Benchmark of one training step (forward + loss + backward, no optimizer) of the reference
+// ~10M-parameter config at sequence length 256, beside the same model in PyTorch (eager, fp32,
+// same BLAS kernel and thread count) and the machine's measured SGEMM roofline.
+//   build/bench/bench_train_step [--steps N] [--batch B] [--no-torch]
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/cpu_setup.h"
+#include "core/rng.h"
+#include "core/timer.h"
+#include "model/init.h"
+#include "model/llama.h"
+#include "ops/matmul.h"
+
+namespace {
+
+using namespace osp;
+using namespace osp::model;
+
+// Best SGEMM rate over a few n×n×n products: the roofline the step is measured against.
+double measure_sgemm_gflops(int64_t n) {
+  std::vector<float> a(size_t(n * n)), b(size_t(n * n)), c(size_t(n * n));
+  Rng rng(1);
+  for (auto& x : a) x = float(rng.normal());
+  for (auto& x : b) x = float(rng.normal());
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    Timer t;
+    ops::matmul_forward(c.data(), a.data(), b.data(), n, n, n);
+    best = std::max(best, 2.0 * double(n * n * n) / t.seconds() / 1e9);
+  }
+  return best;
+}
+
+// Model FLOPs per token: 6 per matmul weight (forward 2, backward 4), plus causal attention
+// (QKᵀ and PV over on average t/2 keys: 2·2·t/2·D forward, twice that backward) per layer.
+double flops_per_token(const ModelConfig& c, int64_t t) {
+  const double d = double(c.hidden), kvd = double(c.kv_heads * c.head_dim());
+  double matmul = c.layers * (2 * d * d + 2 * d * kvd + 3 * d * double(c.ffn)) + double(c.vocab) * d;
+  if (c.emb_proj) matmul += 2 * d * d;
+  return 6 * matmul + 6 * double(c.layers) * double(t) * d;
+}
+
+std::string torch_command(const ModelConfig& c, int64_t batch, int64_t seq, int steps) {
+  nlohmann::json j = {{"layers", c.layers}, {"hidden", c.hidden}, {"heads", c.heads},
+                      {"kv_heads", c.kv_heads}, {"ffn", c.ffn}, {"vocab", c.vocab},
+                      {"norm", norm_kind_name(c.norm)}, {"emb_proj", c.emb_proj}, {"tie", c.tie}};
+  return fmt::format("'{}' '{}/torch_train_step.py' --config '{}' --batch {} --seq {} --steps {} --threads {}",
+                     OSP_BENCH_PYTHON, OSP_BENCH_DIR, j.dump(), batch, seq, steps, omp_get_max_threads());
+}
+
+nlohmann::json run_torch(const std::string& cmd) {
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return {};
+  std::string out;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  if (pclose(p) != 0 || out.empty()) return {};
+  return nlohmann::json::parse(out, nullptr, false);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  select_blas_kernel(argv);
+  verify_blas(argv);
+  enable_flush_to_zero();
+  int steps = 10;
+  int64_t batch = 8, seq = 256;
+  bool torch = true;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) steps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batch = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--no-torch")) torch = false;
+  }
+  ModelConfig cfg;  // the reference config: ~10.2M parameters
+  cfg.layers = 4, cfg.hidden = 384, cfg.heads = 6, cfg.vocab = 4096, cfg.ffn = 1024;
+  cfg = resolve(cfg).value();
+  const ParamTable table(cfg);
+  AlignedBuffer<float> params(table.total_elems()), grads(table.total_elems());
+  Rng rng(0);
+  init_parameters(params.data(), table, cfg, rng);
+  const auto w = LlamaWeights<float>::bind(table, params.data());
+  const auto g = LlamaWeights<float>::bind(table, grads.data());
+  std::vector<int32_t> tokens(size_t(batch * seq)), targets(size_t(batch * seq));
+  for (auto& x : tokens) x = int32_t(rng.below(uint64_t(cfg.vocab)));
+  for (auto& x : targets) x = int32_t(rng.below(uint64_t(cfg.vocab)));
+
+  Llama<float> model(cfg, batch, seq, ForwardMode::kTrain);
+  std::vector<double> times;
+  for (int s = 0; s < steps + 2; ++s) {
+    Timer t;
+    grads.zero();
+    model.forward(w, tokens.data(), batch, seq);
+    const LossSum l = model.loss(targets.data(), batch, seq);
+    model.backward(w, g, tokens.data(), targets.data(), batch, seq, float(1.0 / double(l.count)));
+    if (s >= 2) times.push_back(t.seconds());
+  }
+  std::sort(times.begin(), times.end());
+  const double step_s = times[times.size() / 2];
+  const double tokens_per_step = double(batch * seq);
+  const double gflops = flops_per_token(cfg, seq) * tokens_per_step / step_s / 1e9;
+  const double roof = measure_sgemm_gflops(2048);
+
+  fmt::print("osp bench_train_step: forward+backward, no optimizer\n");
+  fmt::print("BLAS: {}\n", blas_description());
+  fmt::print("model: {} layers, hidden {}, heads {}, ffn {}, vocab {} ({:.2f}M parameters); batch {} x seq {}\n",
+             cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab, table.num_parameters() / 1e6, batch, seq);
+  fmt::print("roofline: SGEMM 2048^3 = {:.1f} GFLOP/s\n", roof);
+  fmt::print("{:<10} {:>10} {:>12} {:>10} {:>8}\n", "engine", "step ms", "tokens/s", "GFLOP/s", "MFU");
+  fmt::print("{:<10} {:>10.1f} {:>12.0f} {:>10.1f} {:>7.1f}%\n", "osp", step_s * 1e3,
+             tokens_per_step / step_s, gflops, 100 * gflops / roof);
+  if (torch) {
+    const nlohmann::json r = run_torch(torch_command(cfg, batch, seq, steps));
+    if (r.is_object() && r.contains("median_s")) {
+      const double ts = r["median_s"].get<double>();
+      const double tg = flops_per_token(cfg, seq) * tokens_per_step / ts / 1e9;
+      fmt::print("{:<10} {:>10.1f} {:>12.0f} {:>10.1f} {:>7.1f}%\n", "pytorch", ts * 1e3,
+                 tokens_per_step / ts, tg, 100 * tg / roof);
+      fmt::print("osp / pytorch speed: {:.2f}x  (torch {}, {} threads, OPENBLAS_CORETYPE={})\n",
+                 ts / step_s, r["torch"].get<std::string>(), r["threads"].get<int>(),
+                 r["blas"].get<std::string>());
+    } else {
+      fmt::print("pytorch: not run (the command failed: {})\n", torch_command(cfg, batch, seq, steps));
+    }
+  }
+  return 0;
+}
