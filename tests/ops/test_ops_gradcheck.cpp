@@ -7,6 +7,7 @@
 
 #include "common/gradcheck.h"
 #include "ops/attention.h"
+#include "ops/cpu/vec_math.h"
 #include "ops/cross_entropy.h"
 #include "ops/embedding.h"
 #include "ops/matmul.h"
@@ -219,3 +220,22 @@ INSTANTIATE_TEST_SUITE_P(Shapes, AttentionGrad,
 
 }  // namespace
 }  // namespace osp::ops
+
+namespace osp::ops::cpu {
+namespace {
+
+TEST(VecMath, FastExpWithinTwoUlp) {
+  double worst = 0;
+  for (float x = -87.0f; x < 88.7f; x += 0.0037f) {
+    const double ref = std::exp(double(x));
+    const double ulp = double(std::nextafter(float(ref), INFINITY)) - double(float(ref));
+    worst = std::max(worst, std::abs(double(fast_exp(x)) - ref) / ulp);
+  }
+  EXPECT_LE(worst, 2.0);
+  EXPECT_EQ(fast_exp(-200.0f), 0.0f);
+  EXPECT_EQ(fast_exp(-INFINITY), 0.0f);
+  EXPECT_EQ(fast_exp(0.0f), 1.0f);
+}
+
+}  // namespace
+}  // namespace osp::ops::cpu

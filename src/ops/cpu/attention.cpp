@@ -2,6 +2,7 @@
 // reach the causal frontier, so about half of the t×t products are skipped; GEMMs run in BLAS
 // (single-threaded inside the OpenMP loop over heads).
 #include "ops/attention.h"
+#include "ops/cpu/vec_math.h"
 
 #include <omp.h>
 
@@ -14,6 +15,8 @@
 #include "ops/cpu/gemm.h"
 
 namespace osp::ops {
+
+using cpu::fast_exp;
 namespace {
 
 constexpr int64_t kRowBlock = 64;
@@ -26,7 +29,7 @@ void causal_softmax_row(T* row, int64_t i, int64_t end) {
   T sum = 0;
 #pragma omp simd reduction(+ : sum)
   for (int64_t j = 0; j <= i; ++j) {
-    row[j] = std::exp(row[j] - mx);
+    row[j] = fast_exp(row[j] - mx);
     sum += row[j];
   }
   const T inv = T(1) / sum;

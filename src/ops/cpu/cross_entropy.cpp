@@ -1,5 +1,6 @@
 // CPU softmax cross-entropy, forward (NLL and log-sum-exp) and backward.
 #include "ops/cross_entropy.h"
+#include "ops/cpu/vec_math.h"
 
 #include <cmath>
 #include <limits>
@@ -7,6 +8,8 @@
 #include "core/check.h"
 
 namespace osp::ops {
+
+using cpu::fast_exp;
 
 template <class T>
 double cross_entropy_forward(double* nll, T* lse, const T* logits, const int32_t* targets,
@@ -23,7 +26,7 @@ double cross_entropy_forward(double* nll, T* lse, const T* logits, const int32_t
     for (int64_t j = 0; j < vocab; ++j) mx = std::max(mx, row[j]);
     T sum = 0;
 #pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < vocab; ++j) sum += std::exp(row[j] - mx);
+    for (int64_t j = 0; j < vocab; ++j) sum += fast_exp(row[j] - mx);
     const T l = mx + std::log(sum);
     if (lse != nullptr) lse[i] = l;
     const double v = targets[i] == kIgnoreIndex ? 0.0 : double(l) - double(row[targets[i]]);
@@ -46,7 +49,7 @@ void cross_entropy_backward(T* dlogits, const T* logits, const T* lse, const int
     }
     const T l = lse[i];
 #pragma omp simd
-    for (int64_t j = 0; j < vocab; ++j) drow[j] = scale * std::exp(row[j] - l);
+    for (int64_t j = 0; j < vocab; ++j) drow[j] = scale * fast_exp(row[j] - l);
     drow[targets[i]] -= scale;
   }
 }
