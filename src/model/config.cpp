@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 
+#include "core/json_fields.h"
+
 namespace osp::model {
 
 int64_t default_ffn_size(int64_t hidden) { return ((8 * hidden / 3 + 127) / 128) * 128; }
@@ -41,64 +43,26 @@ Result<ModelConfig> resolve(ModelConfig c) {
   return c;
 }
 
-namespace {
-
-Result<int64_t> get_int(const nlohmann::json& v, const std::string& key) {
-  if (!v.is_number_integer()) return make_error("model.{} must be an integer", key);
-  return v.get<int64_t>();
-}
-Result<double> get_number(const nlohmann::json& v, const std::string& key) {
-  if (!v.is_number()) return make_error("model.{} must be a number", key);
-  return v.get<double>();
-}
-Result<bool> get_bool(const nlohmann::json& v, const std::string& key) {
-  if (!v.is_boolean()) return make_error("model.{} must be true or false", key);
-  return v.get<bool>();
-}
-
-}  // namespace
-
 Result<ModelConfig> model_config_from_json(const nlohmann::json& j) {
-  if (!j.is_object()) return make_error("model config must be a JSON object");
   ModelConfig c;
-  for (const auto& [key, v] : j.items()) {
-    int64_t* int_field = key == "layers"     ? &c.layers
-                         : key == "hidden"   ? &c.hidden
-                         : key == "heads"    ? &c.heads
-                         : key == "kv_heads" ? &c.kv_heads
-                         : key == "ffn"      ? &c.ffn
-                         : key == "vocab"    ? &c.vocab
-                         : key == "context"  ? &c.context
-                                             : nullptr;
-    if (int_field != nullptr) {
-      auto r = get_int(v, key);
-      if (!r) return r.error();
-      *int_field = *r;
-    } else if (key == "rope_theta" || key == "norm_eps") {
-      auto r = get_number(v, key);
-      if (!r) return r.error();
-      (key == "rope_theta" ? c.rope_theta : c.norm_eps) = *r;
-    } else if (key == "emb_proj" || key == "tie") {
-      auto r = get_bool(v, key);
-      if (!r) return r.error();
-      (key == "tie" ? c.tie : c.emb_proj) = *r;
-    } else if (key == "norm") {
-      if (v == "rms") c.norm = NormKind::kRms;
-      else if (v == "ssnorm") c.norm = NormKind::kSingleScale;
-      else return make_error("model.norm must be \"rms\" or \"ssnorm\", got {}", v.dump());
-    } else if (key == "init") {
-      if (v == "fan_in") {
-        c.init_std = 0.0;
-      } else {
-        auto r = get_number(v, key);
-        if (!r) return make_error("model.init must be \"fan_in\" or a standard deviation");
-        if (*r <= 0) return make_error("model.init must be a positive standard deviation, got {}", *r);
-        c.init_std = *r;
-      }
-    } else {
-      return make_error("unknown key model.{}", key);
-    }
-  }
+  JsonFields f(j, "model");
+  f.integer("layers", c.layers).integer("hidden", c.hidden).integer("heads", c.heads)
+      .integer("kv_heads", c.kv_heads).integer("ffn", c.ffn).integer("vocab", c.vocab)
+      .integer("context", c.context).number("rope_theta", c.rope_theta)
+      .number("norm_eps", c.norm_eps).boolean("emb_proj", c.emb_proj).boolean("tie", c.tie);
+  f.value("norm", [&](const nlohmann::json& v, const std::string& name) -> Status {
+    if (v == "rms") c.norm = NormKind::kRms;
+    else if (v == "ssnorm") c.norm = NormKind::kSingleScale;
+    else return make_error("{} must be \"rms\" or \"ssnorm\", got {}", name, v.dump());
+    return {};
+  });
+  f.value("init", [&](const nlohmann::json& v, const std::string& name) -> Status {
+    if (v.is_number() && v.get<double>() > 0) c.init_std = v.get<double>();
+    else if (v == "fan_in") c.init_std = 0.0;
+    else return make_error("{} must be \"fan_in\" or a positive standard deviation, got {}", name, v.dump());
+    return {};
+  });
+  OSP_TRY(f.finish());
   return resolve(c);
 }
 

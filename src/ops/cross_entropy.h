@@ -8,7 +8,8 @@ namespace osp::ops {
 inline constexpr int32_t kIgnoreIndex = -100;
 
 // For each row i of logits (n, vocab): nll[i] = logsumexp(row) − row[target] (0 for ignored
-// rows), lse[i] = logsumexp(row) (for backward; may be null). Returns Σ nll over counted rows.
+// rows), lse[i] = logsumexp(row) (for backward; may be null). Returns Σ nll over counted rows,
+// summed in row order (bit-reproducible).
 // Target ids must be in [0, vocab) or kIgnoreIndex (checked).
 template <class T>
 double cross_entropy_forward(double* nll, T* lse, const T* logits, const int32_t* targets,

@@ -17,8 +17,7 @@ double cross_entropy_forward(double* nll, T* lse, const T* logits, const int32_t
   for (int64_t i = 0; i < n; ++i)
     OSP_CHECK(targets[i] == kIgnoreIndex || (targets[i] >= 0 && targets[i] < vocab),
               "target id {} at {} outside vocab {}", targets[i], i, vocab);
-  double total = 0.0;
-#pragma omp parallel for schedule(static) reduction(+ : total)
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     const T* row = logits + i * vocab;
     T mx = -std::numeric_limits<T>::infinity();
@@ -29,10 +28,11 @@ double cross_entropy_forward(double* nll, T* lse, const T* logits, const int32_t
     for (int64_t j = 0; j < vocab; ++j) sum += fast_exp(row[j] - mx);
     const T l = mx + std::log(sum);
     if (lse != nullptr) lse[i] = l;
-    const double v = targets[i] == kIgnoreIndex ? 0.0 : double(l) - double(row[targets[i]]);
-    if (nll != nullptr) nll[i] = v;
-    total += v;
+    nll[i] = targets[i] == kIgnoreIndex ? 0.0 : double(l) - double(row[targets[i]]);
   }
+  // Summed in row order, not by an OpenMP reduction, so the loss is bit-reproducible.
+  double total = 0.0;
+  for (int64_t i = 0; i < n; ++i) total += nll[i];
   return total;
 }
 
