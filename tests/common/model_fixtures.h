@@ -37,7 +37,7 @@ inline std::vector<int32_t> random_targets(Rng& rng, int64_t n, int64_t vocab) {
   auto t = random_tokens(rng, n, vocab);
   for (auto& x : t)
     if (rng.uniform() < 0.2) x = ops::kIgnoreIndex;
-  t[0] = 0;  // at least one counted target
+  if (!t.empty()) t[0] = 0;  // at least one counted target
   return t;
 }
 

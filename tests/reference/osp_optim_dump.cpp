@@ -6,12 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
-#include <deque>
 #include <string>
 #include <vector>
 
 #include "common/model_fixtures.h"
-#include "io/safetensors.h"
+#include "common/dump_file.h"
 #include "model/llama.h"
 #include "optim/optim_config.h"
 #include "optim/optimizer.h"
@@ -41,12 +40,9 @@ int run(const std::string& config_text, uint64_t seed, const std::string& out) {
   model::Llama<float> m(c, b, t, model::ForwardMode::kTrain);
   optim::Optimizer opt(table, *ocfg);
 
-  std::deque<std::vector<float>> keep;  // owns every dumped copy until the file is written
-  std::vector<io::SafetensorsTensor> tensors;
+  test::DumpFile file;
   auto dump = [&](const std::string& name, const std::vector<int64_t>& shape, const float* p, int64_t n) {
-    keep.emplace_back(p, p + n);
-    tensors.push_back({name, io::SafetensorsDType::kF32, std::vector<uint64_t>(shape.begin(), shape.end()),
-                       std::as_bytes(std::span<const float>(keep.back()))});
+    file.add(name, shape, p, n);
   };
   for (const auto& p : table.params()) dump("init." + p.name, p.shape, params.data() + p.offset, p.numel);
   for (int64_t k = 1; k <= steps; ++k) {
@@ -66,8 +62,7 @@ int run(const std::string& config_text, uint64_t seed, const std::string& out) {
     dump(fmt::format("grad_norm.{}", k), {}, &norm, 1);
     dump(fmt::format("lr_mult.{}", k), {}, &mult, 1);
   }
-  const Status st = io::write_safetensors(out, tensors);
-  if (!st) {
+  if (const Status st = file.write(out); !st) {
     fmt::print(stderr, "osp_optim_dump: {}\n", st.error().message);
     return 1;
   }
@@ -76,17 +71,4 @@ int run(const std::string& config_text, uint64_t seed, const std::string& out) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  std::string config, out;
-  uint64_t seed = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--config")) config = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--seed")) seed = std::stoull(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--out")) out = argv[i + 1];
-  }
-  if (config.empty() || out.empty()) {
-    fmt::print(stderr, "usage: osp_optim_dump --config JSON --seed N --out FILE.safetensors\n");
-    return 2;
-  }
-  return run(config, seed, out);
-}
+int main(int argc, char** argv) { return osp::test::dump_main(argc, argv, "osp_optim_dump", run); }

@@ -9,16 +9,12 @@
 #include <vector>
 
 #include "common/model_fixtures.h"
-#include "io/safetensors.h"
+#include "common/dump_file.h"
 #include "model/llama.h"
 
 namespace {
 
 using namespace osp;
-
-std::span<const std::byte> as_bytes(const float* p, int64_t n) {
-  return std::as_bytes(std::span<const float>(p, size_t(n)));
-}
 
 int run(const std::string& config_text, uint64_t seed, const std::string& out) {
   nlohmann::json j = nlohmann::json::parse(config_text);
@@ -47,20 +43,16 @@ int run(const std::string& config_text, uint64_t seed, const std::string& out) {
   const float loss = float(l.nll_sum / double(l.count));
   m.backward(w, g, tokens.data(), targets.data(), b, t, float(1.0 / double(l.count)));
 
-  std::vector<io::SafetensorsTensor> out_tensors;
+  test::DumpFile dump;
   for (const auto& p : table.params()) {
-    const std::vector<uint64_t> shape(p.shape.begin(), p.shape.end());
-    out_tensors.push_back({p.name, io::SafetensorsDType::kF32, shape, as_bytes(params.data() + p.offset, p.numel)});
-    out_tensors.push_back({"grad." + p.name, io::SafetensorsDType::kF32, shape, as_bytes(grads.data() + p.offset, p.numel)});
+    dump.add(p.name, p.shape, params.data() + p.offset, p.numel);
+    dump.add("grad." + p.name, p.shape, grads.data() + p.offset, p.numel);
   }
-  const std::vector<uint64_t> bt = {uint64_t(b), uint64_t(t)};
-  out_tensors.push_back({"input_ids", io::SafetensorsDType::kI32, bt, std::as_bytes(std::span(tokens))});
-  out_tensors.push_back({"targets", io::SafetensorsDType::kI32, bt, std::as_bytes(std::span(targets))});
-  out_tensors.push_back({"out.logits", io::SafetensorsDType::kF32, {uint64_t(b), uint64_t(t), uint64_t(c.vocab)},
-                         std::as_bytes(std::span(logits))});
-  out_tensors.push_back({"out.loss", io::SafetensorsDType::kF32, {}, as_bytes(&loss, 1)});
-  const Status st = io::write_safetensors(out, out_tensors);
-  if (!st) {
+  dump.add("input_ids", {b, t}, tokens.data(), b * t);
+  dump.add("targets", {b, t}, targets.data(), b * t);
+  dump.add("out.logits", {b, t, c.vocab}, logits.data(), b * t * c.vocab);
+  dump.add("out.loss", {}, &loss, 1);
+  if (const Status st = dump.write(out); !st) {
     fmt::print(stderr, "osp_ref_dump: {}\n", st.error().message);
     return 1;
   }
@@ -69,17 +61,4 @@ int run(const std::string& config_text, uint64_t seed, const std::string& out) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  std::string config, out;
-  uint64_t seed = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--config")) config = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--seed")) seed = std::stoull(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--out")) out = argv[i + 1];
-  }
-  if (config.empty() || out.empty()) {
-    fmt::print(stderr, "usage: osp_ref_dump --config JSON --seed N --out FILE.safetensors\n");
-    return 2;
-  }
-  return run(config, seed, out);
-}
+int main(int argc, char** argv) { return osp::test::dump_main(argc, argv, "osp_ref_dump", run); }
