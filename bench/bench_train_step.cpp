@@ -15,38 +15,14 @@
 #include "core/cpu_setup.h"
 #include "core/rng.h"
 #include "core/timer.h"
+#include "model/flops.h"
 #include "model/init.h"
 #include "model/llama.h"
-#include "ops/matmul.h"
 
 namespace {
 
 using namespace osp;
 using namespace osp::model;
-
-// Best SGEMM rate over a few n×n×n products: the roofline the step is measured against.
-double measure_sgemm_gflops(int64_t n) {
-  std::vector<float> a(size_t(n * n)), b(size_t(n * n)), c(size_t(n * n));
-  Rng rng(1);
-  for (auto& x : a) x = float(rng.normal());
-  for (auto& x : b) x = float(rng.normal());
-  double best = 0;
-  for (int rep = 0; rep < 5; ++rep) {
-    Timer t;
-    ops::matmul_forward(c.data(), a.data(), b.data(), n, n, n);
-    best = std::max(best, 2.0 * double(n * n * n) / t.seconds() / 1e9);
-  }
-  return best;
-}
-
-// Model FLOPs per token: 6 per matmul weight (forward 2, backward 4), plus causal attention
-// (QKᵀ and PV over on average t/2 keys: 2·2·t/2·D forward, twice that backward) per layer.
-double flops_per_token(const ModelConfig& c, int64_t t) {
-  const double d = double(c.hidden), kvd = double(c.kv_heads * c.head_dim());
-  double matmul = c.layers * (2 * d * d + 2 * d * kvd + 3 * d * double(c.ffn)) + double(c.vocab) * d;
-  if (c.emb_proj) matmul += 2 * d * d;
-  return 6 * matmul + 6 * double(c.layers) * double(t) * d;
-}
 
 std::string torch_command(const ModelConfig& c, int64_t batch, int64_t seq, int steps) {
   nlohmann::json j = {{"layers", c.layers}, {"hidden", c.hidden}, {"heads", c.heads},
@@ -106,8 +82,8 @@ int main(int argc, char** argv) {
   std::sort(times.begin(), times.end());
   const double step_s = times[times.size() / 2];
   const double tokens_per_step = double(batch * seq);
-  const double gflops = flops_per_token(cfg, seq) * tokens_per_step / step_s / 1e9;
-  const double roof = measure_sgemm_gflops(2048);
+  const double gflops = training_flops_per_token(cfg, seq) * tokens_per_step / step_s / 1e9;
+  const double roof = measure_sgemm_gflops(2048, 5);
 
   fmt::print("osp bench_train_step: forward+backward, no optimizer\n");
   fmt::print("BLAS: {}\n", blas_description());
@@ -121,7 +97,7 @@ int main(int argc, char** argv) {
     const nlohmann::json r = run_torch(torch_command(cfg, batch, seq, steps));
     if (r.is_object() && r.contains("median_s")) {
       const double ts = r["median_s"].get<double>();
-      const double tg = flops_per_token(cfg, seq) * tokens_per_step / ts / 1e9;
+      const double tg = training_flops_per_token(cfg, seq) * tokens_per_step / ts / 1e9;
       fmt::print("{:<10} {:>10.1f} {:>12.0f} {:>10.1f} {:>7.1f}%\n", "pytorch", ts * 1e3,
                  tokens_per_step / ts, tg, 100 * tg / roof);
       fmt::print("osp / pytorch speed: {:.2f}x  (torch {}, {} threads, OPENBLAS_CORETYPE={})\n",

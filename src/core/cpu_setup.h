@@ -17,6 +17,10 @@ bool verify_blas(char** argv);
 // Denormals are flushed to zero: denormal optimizer state slowed a prototype 2.4x.
 void enable_flush_to_zero();
 
+// The best single-precision GEMM rate (GFLOP/s) of a few n×n×n products with the threads in use:
+// the roofline MFU is measured against.
+double measure_sgemm_gflops(int n, int reps = 3);
+
 // "OpenBLAS 0.3.21, kernel SkylakeX (selected by osp), 2 threads".
 std::string blas_description();
 
