@@ -1,0 +1,23 @@
+// The report's sections, each rendered as an HTML fragment (internal to src/report).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "report/run_data.h"
+
+namespace osp::report::detail {
+
+std::string section_loss(const std::vector<RunData>& runs);
+std::string section_outliers(const std::vector<RunData>& runs);
+std::string section_layers(const std::vector<RunData>& runs);
+std::string section_channels(const std::vector<RunData>& runs);
+std::string section_quant(const std::vector<RunData>& runs);
+std::string section_paper();
+std::string section_provenance(const std::vector<RunData>& runs, const std::string& report_command);
+
+// <section> with an id and an <h2> title (escaped).
+std::string section(const char* id, const std::string& title, const std::string& body);
+// A muted one-line note paragraph (escaped).
+std::string note(const std::string& text);
+
+}  // namespace osp::report::detail
