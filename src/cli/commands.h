@@ -11,5 +11,14 @@ namespace osp::cli {
 using CommandRun = std::function<int()>;
 
 // Each registrar adds one subcommand to `app` and stores its run function in `run` when chosen.
+void register_data(CLI::App& app, CommandRun& run);      // osp data prepare, info (cmd_data.cpp)
+void register_tokenize(CLI::App& app, CommandRun& run);  // osp tokenize, detokenize (cmd_tokenize.cpp)
+void register_train(CLI::App& app, CommandRun& run);     // osp train (cmd_train.cpp)
+void register_eval(CLI::App& app, CommandRun& run);      // osp eval ppl, kurtosis, quant, table (cmd_eval.cpp)
+void register_export(CLI::App& app, CommandRun& run);    // osp export hf|gguf (cmd_export.cpp)
+void register_import(CLI::App& app, CommandRun& run);    // osp import hf (cmd_import.cpp)
+void register_info(CLI::App& app, CommandRun& run);      // osp info (cmd_info.cpp)
+void register_report(CLI::App& app, CommandRun& run);    // osp report (cmd_report.cpp)
+void register_demo(CLI::App& app, CommandRun& run);      // osp demo (cmd_demo.cpp)
 
 }  // namespace osp::cli

@@ -30,6 +30,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", version_text);
 
   osp::cli::CommandRun run;
+  osp::cli::register_demo(app, run);
+  osp::cli::register_data(app, run);
+  osp::cli::register_tokenize(app, run);
+  osp::cli::register_train(app, run);
+  osp::cli::register_eval(app, run);
+  osp::cli::register_export(app, run);
+  osp::cli::register_import(app, run);
+  osp::cli::register_info(app, run);
+  osp::cli::register_report(app, run);
 
   CLI11_PARSE(app, argc, argv);
   if (!run) {

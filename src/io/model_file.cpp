@@ -7,6 +7,7 @@
 #include <fstream>
 #include <vector>
 
+#include "io/hf_import.h"
 #include "io/safetensors.h"
 
 namespace osp::io {
@@ -68,6 +69,7 @@ Result<LoadedModel> load_model(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return make_error("{}: no such file or folder", path.string());
   if (!fs::is_directory(path, ec)) return load_model_file(path);
+  if (is_hf_llama_dir(path)) return load_hf_llama(path);  // a Hugging Face Llama folder
   if (fs::exists(path / "model.safetensors", ec)) return load_model_file(path / "model.safetensors");
   auto ckpt = latest_checkpoint(path);
   if (!ckpt) return make_error("{}: neither a model file, a checkpoint nor a run folder", path.string());

@@ -1,7 +1,7 @@
 // Model files: an osp model is a safetensors file of its parameters (Hugging Face names, f32)
 // whose metadata holds the model config ("osp.model_config", JSON). load_model() is the one
 // entry point every command uses to get a model: it accepts such a file, a checkpoint folder
-// (holding model.safetensors), or a run folder (its latest checkpoint).
+// (holding model.safetensors), a run folder (its latest checkpoint), or a Hugging Face Llama folder.
 #pragma once
 #include <filesystem>
 #include <string>

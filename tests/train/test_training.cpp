@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include "core/rng.h"
@@ -69,7 +70,9 @@ class TrainingTest : public ::testing::Test {
 
   static std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
   }
 
   static fs::path root_;

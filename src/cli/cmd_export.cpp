@@ -1,0 +1,88 @@
+// `osp export hf` and `osp export gguf`: a checkpoint (any model load_model accepts) folded into a
+// plain Llama (osp-method.md §3) and written as a Hugging Face folder or a GGUF file.
+//   osp export hf runs/tiny out/hf --dtype bf16
+//   osp export gguf runs/tiny out/model.gguf --type q8_0
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/commands.h"
+#include "io/gguf_export.h"
+#include "io/hf_export.h"
+#include "io/hf_fold.h"
+#include "io/model_file.h"
+#include "io/tokenizer_vocab.h"
+
+namespace osp::cli {
+namespace {
+
+struct ExportOptions {
+  std::string model, out, dtype = "bf16", type = "f16", tokenizer, name = "osp";
+  uint64_t shard_bytes = 5'000'000'000;
+};
+
+int fail(const std::string& message) {
+  fmt::print(stderr, "osp export: {}\n", message);
+  return 1;
+}
+
+// The tokenizer to include: --tokenizer, else the one next to the run's training data.
+std::optional<std::filesystem::path> tokenizer_for(const ExportOptions& o) {
+  if (!o.tokenizer.empty()) return std::filesystem::path(o.tokenizer);
+  auto found = io::find_training_tokenizer(o.model);
+  if (found) fmt::print("tokenizer: {} (found automatically; --tokenizer overrides)\n", found->string());
+  return found;
+}
+
+int run_export(const ExportOptions& o, bool gguf) {
+  auto m = io::load_model(o.model);
+  if (!m) return fail(m.error().message);
+  const io::PlainLlama plain = io::fold_to_plain_llama(m->config, m->params.data());
+  for (const auto& n : plain.notices) fmt::print("note: {}\n", n);
+  if (gguf) {
+    auto type = io::parse_gguf_export_type(o.type);
+    if (!type) return fail(fmt::format("--type {} is not one of f32, f16, bf16, q8_0, q4_0", o.type));
+    auto notices = io::export_gguf(plain, o.out, {*type, tokenizer_for(o), o.name});
+    if (!notices) return fail(notices.error().message);
+    for (const auto& n : *notices) fmt::print("note: {}\n", n);
+    fmt::print("wrote {} ({}, {} tensors)\n", o.out, o.type, plain.tensors.size());
+    return 0;
+  }
+  io::HfExportOptions opt;
+  if (o.dtype == "bf16") opt.dtype = io::SafetensorsDType::kBF16;
+  else if (o.dtype == "f16") opt.dtype = io::SafetensorsDType::kF16;
+  else if (o.dtype == "f32") opt.dtype = io::SafetensorsDType::kF32;
+  else return fail(fmt::format("--dtype {} is not one of bf16, f16, f32", o.dtype));
+  opt.shard_bytes = o.shard_bytes;
+  opt.tokenizer = tokenizer_for(o);
+  auto report = io::export_hf(plain, o.out, opt);
+  if (!report) return fail(report.error().message);
+  for (const auto& n : report->notices) fmt::print("note: {}\n", n);
+  fmt::print("wrote {} ({} files, {:.1f} MB of {} tensors)\n", o.out, report->files.size(),
+             double(report->tensor_bytes) / 1e6, o.dtype);
+  return 0;
+}
+
+}  // namespace
+
+void register_export(CLI::App& app, CommandRun& run) {
+  auto o = std::make_shared<ExportOptions>();
+  CLI::App* exp = app.add_subcommand("export", "Export a model as a Hugging Face folder or a GGUF file");
+  exp->require_subcommand(1);
+  CLI::App* hf = exp->add_subcommand("hf", "Write a Hugging Face LlamaForCausalLM folder");
+  hf->add_option("CHECKPOINT", o->model, "Model file, checkpoint, run or HF folder")->required();
+  hf->add_option("OUT_DIR", o->out, "Folder to write")->required();
+  hf->add_option("--dtype", o->dtype, "Storage dtype: bf16, f16 or f32")->capture_default_str();
+  hf->add_option("--tokenizer", o->tokenizer, "tokenizer.json to include (default: the run's)");
+  hf->add_option("--shard-bytes", o->shard_bytes, "Tensor bytes per file before sharding")->capture_default_str();
+  hf->callback([o, &run] { run = [o] { return run_export(*o, false); }; });
+  CLI::App* gg = exp->add_subcommand("gguf", "Write a GGUF llama file (llama.cpp)");
+  gg->add_option("CHECKPOINT", o->model, "Model file, checkpoint, run or HF folder")->required();
+  gg->add_option("OUT", o->out, "GGUF file to write")->required();
+  gg->add_option("--type", o->type, "Tensor type: f32, f16, bf16, q8_0 or q4_0")->capture_default_str();
+  gg->add_option("--tokenizer", o->tokenizer, "tokenizer.json to embed (default: the run's)");
+  gg->add_option("--name", o->name, "general.name")->capture_default_str();
+  gg->callback([o, &run] { run = [o] { return run_export(*o, true); }; });
+}
+
+}  // namespace osp::cli

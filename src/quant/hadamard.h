@@ -1,0 +1,40 @@
+// Hadamard transforms (measurement.md §3.8): the in-place fast Walsh–Hadamard transform for
+// n = 2^m (natural-order Sylvester matrix) and the Kronecker construction M = (H_K ⊗ H_{n/K})/√n
+// for n = K·2^m with K from the spec's list. Base matrices are generated (Paley I / II,
+// doubling) and each is checked for H·Hᵀ = K·I when built.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/result.h"
+
+namespace osp::quant {
+
+// Unnormalised FWHT of n = 2^m values in place: x ← x·H_n (§3.8 butterfly order).
+template <class T>
+void fwht(T* x, int64_t n);
+
+// The K of §3.8 for size n (first list entry K with n/K a power of two; 1 for powers of two).
+Result<int> hadamard_base_size(int64_t n);
+// K×K ±1 Hadamard matrix, row-major; an error for orders osp cannot build (156, 172).
+Result<std::vector<int8_t>> hadamard_base(int k);
+
+// M = (H_K ⊗ H_{n/K}) / √n, applied to rows: a ← M·a for each row a (i.e. a·Mᵀ, §3.8).
+class Hadamard {
+ public:
+  static Result<Hadamard> create(int64_t n);
+  int64_t size() const { return n_; }
+  int base() const { return k_; }
+  // rows (count, n) in place.
+  template <class T>
+  void apply(T* rows, int64_t count) const;
+  // The dense M (n, n), row-major, for tests and small offline transforms.
+  std::vector<double> dense() const;
+
+ private:
+  int64_t n_ = 0;
+  int k_ = 1;
+  std::vector<int8_t> hk_;  // (K, K)
+};
+
+}  // namespace osp::quant

@@ -1,0 +1,139 @@
+// Folding and rotations (osp-method.md §3; measurement.md §3.9, §3.10). Offline rotations run in
+// f64 and round to fp32 once per step (§3.12).
+#include "quant/rotation.h"
+
+#include <cstring>
+#include <vector>
+
+#include "ops/matmul.h"
+
+namespace osp::quant {
+
+PlainModel fold_to_plain(const model::ModelConfig& c, const model::ParamTable& table,
+                         const float* params) {
+  model::ModelConfig pc = c;
+  pc.emb_proj = false;
+  pc.norm = model::NormKind::kRms;
+  pc.tie = false;
+  PlainModel out{pc, model::ParamTable(pc), {}};
+  out.params = AlignedBuffer<float>(out.table.total_elems());
+  const auto src = model::LlamaWeights<float>::bind(table, const_cast<float*>(params));  // read only
+  const int64_t d = c.hidden, v = c.vocab;
+  for (const auto& p : out.table.params()) {
+    float* dst = out.params.data() + p.offset;
+    if (p.role == model::ParamRole::kEmbedding && c.emb_proj) {
+      ops::matmul_forward(dst, src.embed, src.emb_proj, v, d, d);  // E·R1ᵀ
+    } else if (p.role == model::ParamRole::kHead) {
+      const float* head = src.head;  // == embed when tied
+      if (c.emb_proj) {
+        std::vector<float> r2t(size_t(d * d));  // W_head·R2 = W_head·(R2ᵀ)ᵀ
+        for (int64_t i = 0; i < d; ++i)
+          for (int64_t j = 0; j < d; ++j) r2t[size_t(i * d + j)] = src.head_proj[j * d + i];
+        ops::matmul_forward(dst, head, r2t.data(), v, d, d);
+      } else {
+        std::memcpy(dst, head, sizeof(float) * size_t(p.numel));
+      }
+    } else {
+      const model::ParamInfo* sp = table.find(p.name);
+      OSP_CHECK(sp != nullptr, "fold: {} missing in the source table", p.name);
+      for (int64_t i = 0; i < p.numel; ++i) dst[i] = params[sp->offset + (sp->numel == 1 ? 0 : i)];
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Each of `rows` rows of length n (stride ld, starting at w): a ← M·(s ⊙ a), in f64.
+void rotate_rows(float* w, int64_t rows, int64_t ld, const Hadamard& m, const std::vector<double>* s) {
+  const int64_t n = m.size(), chunk = 256;
+  std::vector<double> buf(size_t(chunk * n));
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t b = std::min(chunk, rows - r0);
+    for (int64_t r = 0; r < b; ++r)
+      for (int64_t j = 0; j < n; ++j)
+        buf[size_t(r * n + j)] = double(w[(r0 + r) * ld + j]) * (s ? (*s)[size_t(j)] : 1.0);
+    m.apply(buf.data(), b);
+    for (int64_t r = 0; r < b; ++r)
+      for (int64_t j = 0; j < n; ++j) w[(r0 + r) * ld + j] = float(buf[size_t(r * n + j)]);
+  }
+}
+
+// W (rows, cols) ← R·W with R = M·diag(s) acting on the row index: rotate the rows of Wᵀ.
+void rotate_cols(float* w, int64_t rows, int64_t cols, const Hadamard& m, const std::vector<double>* s) {
+  std::vector<float> t(size_t(rows * cols));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) t[size_t(j * rows + i)] = w[i * cols + j];
+  rotate_rows(t.data(), cols, rows, m, s);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) w[i * cols + j] = t[size_t(j * rows + i)];
+}
+
+std::vector<double> random_signs(int64_t n, Rng& rng) {
+  std::vector<double> s(static_cast<size_t>(n));
+  for (auto& x : s) x = rng.uniform() < 0.5 ? -1.0 : 1.0;
+  return s;
+}
+
+// W (rows, cols) ← W·diag(g): a norm gain folded into the linear that reads it (§3.10 step 1).
+void scale_cols(float* w, int64_t rows, int64_t cols, float* gain) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) w[i * cols + j] = float(double(w[i * cols + j]) * double(gain[j]));
+}
+
+}  // namespace
+
+void compensate_down(PlainModel& m, const Hadamard& ffn) {
+  const auto w = m.weights();
+  for (const auto& lw : w.layers) rotate_rows(lw.down, m.config.hidden, m.config.ffn, ffn, nullptr);
+}
+
+Status rotate_full(PlainModel& m, const Hadamard& ffn, bool center_embed, Rng& rng) {
+  const model::ModelConfig& c = m.config;
+  const int64_t d = c.hidden, f = c.ffn, dh = c.head_dim(), qd = c.heads * dh, kvd = c.kv_heads * dh;
+  auto r1 = Hadamard::create(d);
+  if (!r1) return make_error("full rotation of the residual stream: {}", r1.error().message);
+  auto r2 = Hadamard::create(dh);
+  if (!r2) return make_error("full rotation of the heads: {}", r2.error().message);
+  const auto w = m.weights();
+  // Step 1: norm fusion. Mean-centring the embedding is the reference's LayerNorm identity
+  // (quirk Q4; not function-preserving for RMSNorm), on by default.
+  if (center_embed)
+    for (int64_t r = 0; r < c.vocab; ++r) {
+      double mean = 0;
+      for (int64_t j = 0; j < d; ++j) mean += w.embed[r * d + j];
+      mean /= double(d);
+      for (int64_t j = 0; j < d; ++j) w.embed[r * d + j] = float(double(w.embed[r * d + j]) - mean);
+    }
+  for (const auto& lw : w.layers) {
+    for (float* p : {lw.q, lw.k, lw.v}) scale_cols(p, p == lw.q ? qd : kvd, d, lw.input_norm);
+    for (float* p : {lw.gate, lw.up}) scale_cols(p, f, d, lw.post_attn_norm);
+    for (int64_t j = 0; j < d; ++j) lw.input_norm[j] = 1.0f, lw.post_attn_norm[j] = 1.0f;
+  }
+  scale_cols(w.head, c.vocab, d, w.final_norm);
+  for (int64_t j = 0; j < d; ++j) w.final_norm[j] = 1.0f;
+  // Step 2: R1 = diag(s)·Mᵀ. Readers W ← W·R1 (rows a ← M·(s ⊙ a)); writers W ← R1ᵀ·W.
+  const auto s = random_signs(d, rng);
+  rotate_rows(w.embed, c.vocab, d, *r1, &s);
+  rotate_rows(w.head, c.vocab, d, *r1, &s);
+  for (const auto& lw : w.layers) {
+    rotate_rows(lw.q, qd, d, *r1, &s);
+    rotate_rows(lw.k, kvd, d, *r1, &s);
+    rotate_rows(lw.v, kvd, d, *r1, &s);
+    rotate_rows(lw.gate, f, d, *r1, &s);
+    rotate_rows(lw.up, f, d, *r1, &s);
+    rotate_cols(lw.o, d, qd, *r1, &s);
+    rotate_cols(lw.down, d, f, *r1, &s);
+  }
+  // Step 3: down_proj compensation for the online FFN Hadamard (after R1ᵀ).
+  compensate_down(m, ffn);
+  // Step 4: R2 per layer, fresh signs in layer order: W_v,h ← R2ᵀ·W_v,h; W_o[:, h] ← W_o[:, h]·R2.
+  for (const auto& lw : w.layers) {
+    const auto s2 = random_signs(dh, rng);
+    for (int64_t h = 0; h < c.kv_heads; ++h) rotate_cols(lw.v + h * dh * d, dh, d, *r2, &s2);
+    for (int64_t h = 0; h < c.heads; ++h) rotate_rows(lw.o + h * dh, d, qd, *r2, &s2);
+  }
+  return {};
+}
+
+}  // namespace osp::quant
