@@ -104,10 +104,11 @@ int run_demo(const DemoOptions& o, const std::string& command) {
   if (!train_data || !val_data)
     return fmt::print(stderr, "osp demo: {}\n", (!train_data ? train_data.error() : val_data.error()).message), 1;
   const int64_t vocab = train_data->manifest().vocab_size;
-  // 720 steps of 2,048 tokens for two variants in about 10 minutes on 2 cores (measured); the
-  // steps scale with the budget and inversely with the number of variants.
+  // Two variants of 720 steps x 2,048 tokens took 2.8 minutes on 2 quiet cores (training and
+  // evaluation), so 10 minutes buy about 2,160 steps each; the steps scale with the budget and
+  // inversely with the number of variants.
   const int64_t steps = o.steps > 0 ? o.steps
-                                    : std::max<int64_t>(50, int64_t(std::lround(720.0 * (o.minutes / 10.0) *
+                                    : std::max<int64_t>(50, int64_t(std::lround(2160.0 * (o.minutes / 10.0) *
                                                                                 2.0 / double(variants->size()))));
   fmt::print("osp demo: {} variants x {} steps x 2048 tokens, seed {}, data {} (vocab {})\n", variants->size(),
              steps, o.seed, o.data, vocab);

@@ -9,7 +9,7 @@
 #include "cli/commands.h"
 #include "io/gguf_export.h"
 #include "io/hf_export.h"
-#include "io/hf_fold.h"
+#include "model/fold.h"
 #include "io/model_file.h"
 #include "io/tokenizer_vocab.h"
 
@@ -37,7 +37,7 @@ std::optional<std::filesystem::path> tokenizer_for(const ExportOptions& o) {
 int run_export(const ExportOptions& o, bool gguf) {
   auto m = io::load_model(o.model);
   if (!m) return fail(m.error().message);
-  const io::PlainLlama plain = io::fold_to_plain_llama(m->config, m->params.data());
+  const model::PlainLlama plain = model::fold_to_plain_llama(m->config, m->params.data());
   for (const auto& n : plain.notices) fmt::print("note: {}\n", n);
   if (gguf) {
     auto type = io::parse_gguf_export_type(o.type);

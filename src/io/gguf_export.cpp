@@ -121,7 +121,7 @@ std::string gguf_tensor_name(std::string_view n) {
   return "";
 }
 
-Result<std::vector<std::string>> export_gguf(const PlainLlama& m, const fs::path& out, const GgufExportOptions& opt) {
+Result<std::vector<std::string>> export_gguf(const model::PlainLlama& m, const fs::path& out, const GgufExportOptions& opt) {
   const model::ModelConfig& c = m.config;
   std::vector<std::string> notices;
   GgufWriter w;
@@ -143,7 +143,7 @@ Result<std::vector<std::string>> export_gguf(const PlainLlama& m, const fs::path
       }
     }
     const bool is_q = name.ends_with("attn_q.weight"), is_k = name.ends_with("attn_k.weight");
-    const PlainTensor* src = &t;
+    const model::PlainTensor* src = &t;
     const uint64_t row = ne[0];
     GgufWriter::Producer produce = [src, type, row, is_q, is_k, &c]() {
       if (!is_q && !is_k) return gguf_encode(src->data(), row, type);

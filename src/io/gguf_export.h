@@ -12,7 +12,7 @@
 
 #include "core/result.h"
 #include "io/gguf_format.h"
-#include "io/hf_fold.h"
+#include "model/fold.h"
 
 namespace osp::io {
 
@@ -27,7 +27,7 @@ struct GgufExportOptions {
 };
 
 // Returns the notices (tensors written F16 for lack of 32-multiples, no tokenizer, ...).
-Result<std::vector<std::string>> export_gguf(const PlainLlama& model, const std::filesystem::path& out,
+Result<std::vector<std::string>> export_gguf(const model::PlainLlama& model, const std::filesystem::path& out,
                                              const GgufExportOptions& options);
 
 // Rows of a (heads·head_dim, cols) q or k matrix reordered for adjacent-pair RoPE (§3.10):

@@ -52,7 +52,7 @@ std::vector<std::vector<size_t>> plan_shards(const std::vector<uint64_t>& sizes,
 // Writes one safetensors file, converting each tensor to `dtype` just before its bytes go out
 // (one rounding from the folded fp32 values, osp-method.md §3).
 Status write_shard(const fs::path& path, const std::vector<SafetensorsTensor>& tensors,
-                   const std::vector<size_t>& which, const PlainLlama& m, SafetensorsDType dtype) {
+                   const std::vector<size_t>& which, const model::PlainLlama& m, SafetensorsDType dtype) {
   auto layout = layout_safetensors(tensors, {}, path.string());
   if (!layout) return layout.error();
   auto file = AtomicFile::create(path);
@@ -69,7 +69,7 @@ Status write_shard(const fs::path& path, const std::vector<SafetensorsTensor>& t
   return file->commit();
 }
 
-Status write_tensors(const PlainLlama& m, const fs::path& dir, const HfExportOptions& opt, HfExportReport& report) {
+Status write_tensors(const model::PlainLlama& m, const fs::path& dir, const HfExportOptions& opt, HfExportReport& report) {
   const int bits = safetensors_dtype_bits(opt.dtype);
   std::vector<uint64_t> sizes;
   for (const auto& t : m.tensors) sizes.push_back(uint64_t(t.numel()) * uint64_t(bits / 8));
@@ -80,7 +80,7 @@ Status write_tensors(const PlainLlama& m, const fs::path& dir, const HfExportOpt
     const std::string name = shards.size() == 1 ? "model.safetensors" : hf_shard_name(s + 1, shards.size());
     std::vector<SafetensorsTensor> tensors;
     for (size_t i : shards[s]) {
-      const PlainTensor& t = m.tensors[i];
+      const model::PlainTensor& t = m.tensors[i];
       // The layout needs only each tensor's byte count; a prefix of the fp32 bytes (at least as
       // long as any 16- or 32-bit encoding) stands in, so no shard is ever held encoded in memory.
       tensors.push_back({t.name, opt.dtype, t.shape, std::as_bytes(t.data()).first(size_t(sizes[i]))});
@@ -105,7 +105,7 @@ Result<std::string> read_text(const fs::path& path) {
   return ss.str();
 }
 
-Status write_tokenizer(const fs::path& src, const PlainLlama& m, const fs::path& dir, HfSpecialIds& ids,
+Status write_tokenizer(const fs::path& src, const model::PlainLlama& m, const fs::path& dir, HfSpecialIds& ids,
                        HfExportReport& report) {
   auto text = read_text(src);
   if (!text) return text.error();
@@ -134,7 +134,7 @@ std::string hf_shard_name(size_t index, size_t count) {
   return fmt::format("model-{:05d}-of-{:05d}.safetensors", index, count);
 }
 
-Result<HfExportReport> export_hf(const PlainLlama& m, const fs::path& dir, const HfExportOptions& opt) {
+Result<HfExportReport> export_hf(const model::PlainLlama& m, const fs::path& dir, const HfExportOptions& opt) {
   if (opt.dtype != SafetensorsDType::kBF16 && opt.dtype != SafetensorsDType::kF16 && opt.dtype != SafetensorsDType::kF32)
     return make_error("{}: export dtype {} is not supported (bf16, f16, f32)", dir.string(), safetensors_dtype_name(opt.dtype));
   std::error_code ec;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "io/hf_fold.h"
+#include "model/fold.h"
 #include "io/safetensors_dtype.h"
 
 namespace osp::io {
@@ -26,7 +26,7 @@ struct HfExportReport {
   std::vector<std::string> notices;
 };
 
-Result<HfExportReport> export_hf(const PlainLlama& model, const std::filesystem::path& out_dir,
+Result<HfExportReport> export_hf(const model::PlainLlama& model, const std::filesystem::path& out_dir,
                                  const HfExportOptions& options);
 
 // "model-00001-of-00003.safetensors"

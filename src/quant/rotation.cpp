@@ -2,42 +2,28 @@
 // f64 and round to fp32 once per step (§3.12).
 #include "quant/rotation.h"
 
-#include <cstring>
+#include <algorithm>
 #include <vector>
 
-#include "ops/matmul.h"
+#include "model/fold.h"
 
 namespace osp::quant {
 
-PlainModel fold_to_plain(const model::ModelConfig& c, const model::ParamTable& table,
+PlainModel fold_to_plain(const model::ModelConfig& c, const model::ParamTable& /*table*/,
                          const float* params) {
-  model::ModelConfig pc = c;
-  pc.emb_proj = false;
-  pc.norm = model::NormKind::kRms;
+  // The folding arithmetic is model::fold_to_plain_llama's (shared with the exporters); here the
+  // result is laid out as a plain, untied model the forward runs directly (quirk Q9: osp unties
+  // before any rotation).
+  const model::PlainLlama plain = model::fold_to_plain_llama(c, params);
+  model::ModelConfig pc = plain.config;
   pc.tie = false;
   PlainModel out{pc, model::ParamTable(pc), {}};
   out.params = AlignedBuffer<float>(out.table.total_elems());
-  const auto src = model::LlamaWeights<float>::bind(table, const_cast<float*>(params));  // read only
-  const int64_t d = c.hidden, v = c.vocab;
   for (const auto& p : out.table.params()) {
-    float* dst = out.params.data() + p.offset;
-    if (p.role == model::ParamRole::kEmbedding && c.emb_proj) {
-      ops::matmul_forward(dst, src.embed, src.emb_proj, v, d, d);  // E·R1ᵀ
-    } else if (p.role == model::ParamRole::kHead) {
-      const float* head = src.head;  // == embed when tied
-      if (c.emb_proj) {
-        std::vector<float> r2t(size_t(d * d));  // W_head·R2 = W_head·(R2ᵀ)ᵀ
-        for (int64_t i = 0; i < d; ++i)
-          for (int64_t j = 0; j < d; ++j) r2t[size_t(i * d + j)] = src.head_proj[j * d + i];
-        ops::matmul_forward(dst, head, r2t.data(), v, d, d);
-      } else {
-        std::memcpy(dst, head, sizeof(float) * size_t(p.numel));
-      }
-    } else {
-      const model::ParamInfo* sp = table.find(p.name);
-      OSP_CHECK(sp != nullptr, "fold: {} missing in the source table", p.name);
-      for (int64_t i = 0; i < p.numel; ++i) dst[i] = params[sp->offset + (sp->numel == 1 ? 0 : i)];
-    }
+    const model::PlainTensor* t = plain.find(p.role == model::ParamRole::kHead && plain.config.tie
+                                                 ? "model.embed_tokens.weight" : p.name);
+    OSP_CHECK(t != nullptr && t->numel() == p.numel, "fold: {} missing or misshapen", p.name);
+    std::copy(t->data().begin(), t->data().end(), out.params.data() + p.offset);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 // Folding OSP's extras away (osp-method.md §3); products in double, rounded to fp32 once.
-#include "io/hf_fold.h"
+#include "model/fold.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 #include "ops/matmul.h"
 
-namespace osp::io {
+namespace osp::model {
 namespace {
 
 using model::ParamInfo;
@@ -100,4 +100,4 @@ PlainLlama fold_to_plain_llama(const model::ModelConfig& c, const float* params)
   return out;
 }
 
-}  // namespace osp::io
+}  // namespace osp::model

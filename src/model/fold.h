@@ -12,7 +12,7 @@
 #include "model/config.h"
 #include "model/params.h"
 
-namespace osp::io {
+namespace osp::model {
 
 struct PlainTensor {
   std::string name;
@@ -34,4 +34,4 @@ struct PlainLlama {
 // views into it). The products are computed in double and rounded to fp32 once.
 PlainLlama fold_to_plain_llama(const model::ModelConfig& config, const float* params);
 
-}  // namespace osp::io
+}  // namespace osp::model
