@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/timer.h"
+#include "core/atomic_file.h"
 #include "data/bpe_trainer.h"
 #include "data/demo_corpus.h"
 #include "data/file_util.h"
@@ -129,7 +130,7 @@ int main(int argc, char** argv) {
     options.style = style;
     const std::string path = (dir / fmt::format("{}.json", style_name(style))).string();
     OSP_CHECK(
-        write_file_atomic(path, trained_tokenizer_json(train_bpe(counter, options).value())).ok(),
+        write_file_atomically(path, trained_tokenizer_json(train_bpe(counter, options).value())).ok(),
         "write");
     const Tokenizer tok = Tokenizer::load(path).value();
     for (const int threads : {1, 2}) {

@@ -20,7 +20,7 @@
 #include "core/version.h"
 #include "data/prepare.h"
 #include "data/token_loader.h"
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 #include "io/model_file.h"
 #include "train/trainer.h"
 
@@ -41,7 +41,7 @@ struct DemoOptions {
 
 Status write_json(const fs::path& file, const nlohmann::json& j) {
   const std::string s = j.dump(2) + "\n";
-  return io::write_file_atomically(file, std::as_bytes(std::span(s)));
+  return write_file_atomically(file, std::as_bytes(std::span(s)));
 }
 
 Result<std::vector<DemoVariant>> chosen_variants(const DemoOptions& o) {

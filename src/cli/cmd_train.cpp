@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "core/stop_flag.h"
 #include "data/token_loader.h"
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 #include "io/model_file.h"
 #include "train/trainer.h"
 
@@ -70,7 +70,7 @@ int run_train(const TrainOptions& o) {
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   const std::string saved = config_text + "\n";
-  if (auto st = io::write_file_atomically(run_dir / "config.json", std::as_bytes(std::span(saved))); !st)
+  if (auto st = write_file_atomically(run_dir / "config.json", std::as_bytes(std::span(saved))); !st)
     return fail(st.error().message);
 
   install_stop_handler();

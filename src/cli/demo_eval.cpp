@@ -8,7 +8,7 @@
 
 #include "eval/kurtosis.h"
 #include "eval/perplexity.h"
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 #include "io/model_file.h"
 #include "model/forward_tap.h"
 #include "model/llama.h"
@@ -88,7 +88,7 @@ Result<DemoResult> evaluate_demo_run(const DemoVariant& v, const fs::path& run_d
   for (const auto& s : kt->states) j["per_state_kurtosis"].push_back(s.kurtosis);
   for (const auto& s : ks->states) j["per_state_kurtosis_sequence"].push_back(s.kurtosis);
   const std::string text = j.dump(2) + "\n";
-  OSP_TRY(io::write_file_atomically(run_dir / "eval.json", std::as_bytes(std::span(text))));
+  OSP_TRY(write_file_atomically(run_dir / "eval.json", std::as_bytes(std::span(text))));
   return DemoResult{v.name, j};
 }
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "data/file_util.h"
 
 namespace osp::data {
@@ -149,7 +150,7 @@ Result<DemoCorpusInfo> build_demo_corpus(const std::string& jsonl_path) {
     info.bytes += c.text.size();
   }
   info.documents = chapters.size();
-  OSP_TRY(write_file_atomic(jsonl_path, out));
+  OSP_TRY(write_file_atomically(jsonl_path, out));
   return info;
 }
 

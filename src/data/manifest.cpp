@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "data/file_util.h"
 #include "data/json_fields.h"
 
@@ -95,7 +96,7 @@ Status write_manifest(const std::string& path, const Manifest& m) {
                                     {"split_seed", m.split_seed},
                                     {"splits", {{"train", split(m.train)}, {"val", split(m.val)}}},
                                     {"sources", m.sources}};
-  return write_file_atomic(path, j.dump(2) + "\n");
+  return write_file_atomically(path, j.dump(2) + "\n");
 }
 
 Result<Manifest> read_manifest(const std::string& path) {

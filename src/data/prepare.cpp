@@ -9,6 +9,7 @@
 
 #include "core/timer.h"
 #include "data/demo_corpus.h"
+#include "core/atomic_file.h"
 #include "data/file_util.h"
 #include "data/manifest.h"
 #include "data/parallel.h"
@@ -100,7 +101,7 @@ Result<Tokenizer> train_tokenizer(const PrepareOptions& o, int threads, const st
         "notice: the corpus supports only {} tokens (pairs seen fewer than {} times are "
         "not merged)",
         size, std::max<uint64_t>(o.min_frequency, 1)));
-  OSP_TRY(write_file_atomic(out_path, trained_tokenizer_json(*trained)));
+  OSP_TRY(write_file_atomically(out_path, trained_tokenizer_json(*trained)));
   report.trained = true;
   return Tokenizer::load(out_path);
 }
@@ -146,7 +147,7 @@ Result<PrepareReport> prepare_dataset(const PrepareOptions& options,
     if (!bytes) return bytes.error();
     if (std::filesystem::weakly_canonical(o.tokenizer_path, ec) !=
         std::filesystem::weakly_canonical(report.tokenizer_path, ec))
-      OSP_TRY(write_file_atomic(report.tokenizer_path, *bytes));
+      OSP_TRY(write_file_atomically(report.tokenizer_path, *bytes));
   } else {
     tok = train_tokenizer(o, threads, report.tokenizer_path, report, log);
     if (!tok) return tok.error();

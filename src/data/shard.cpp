@@ -42,7 +42,7 @@ Result<ShardWriter> ShardWriter::create(const std::string& path, ShardHeader hea
     return make_error("{}: token width must be 16 or 32 bits", path);
   if (header.token_bits == 16 && header.vocab_size > 65536)
     return make_error("{}: a vocabulary of {} needs 32-bit tokens", path, header.vocab_size);
-  auto file = AtomicFileWriter::create(path);
+  auto file = AtomicFile::create(path);
   if (!file) return file.error();
   ShardWriter w;
   w.file_ = std::move(*file);
@@ -50,7 +50,7 @@ Result<ShardWriter> ShardWriter::create(const std::string& path, ShardHeader hea
   w.header_.token_count = 0;
   w.header_.document_count = 0;
   w.path_ = path;
-  OSP_TRY(w.file_.write(encode_shard_header(w.header_)));  // rewritten by finish()
+  OSP_TRY(w.file_->write(encode_shard_header(w.header_)));  // rewritten by finish()
   return w;
 }
 
@@ -71,21 +71,21 @@ Status ShardWriter::append(std::span<const TokenId> tokens, uint64_t documents) 
 }
 
 Status ShardWriter::flush() {
-  OSP_TRY(file_.write(buffer_));
+  OSP_TRY(file_->write(buffer_));
   buffer_.clear();
   return {};
 }
 
 Status ShardWriter::finish() {
   OSP_TRY(flush());
-  OSP_TRY(file_.write_at(0, encode_shard_header(header_)));
-  return file_.commit();
+  OSP_TRY(file_->write_at(0, encode_shard_header(header_)));
+  return file_->commit();
 }
 
 Result<ShardReader> ShardReader::open(const std::string& path) {
   auto file = MappedFile::open(path);
   if (!file) return file.error();
-  const std::string_view bytes = file->bytes();
+  const std::string_view bytes = file->chars();
   if (bytes.size() < kShardHeaderBytes)
     return make_error("{}: {} bytes is too short for a token shard (the header alone is {})", path,
                       bytes.size(), kShardHeaderBytes);
@@ -136,6 +136,7 @@ Result<ShardReader> ShardReader::open(const std::string& path) {
                         h.vocab_size);
   }
   reader.file_ = std::move(*file);
+  reader.path_ = path;
   return reader;
 }
 

@@ -16,13 +16,15 @@
 // Readers memory-map the file and refuse anything that does not add up, naming the file.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
 #include "data/added_vocabulary.h"
-#include "data/file_util.h"
+#include "core/atomic_file.h"
+#include "core/mapped_file.h"
 
 namespace osp::data {
 
@@ -58,7 +60,7 @@ class ShardWriter {
 
  private:
   Status flush();
-  AtomicFileWriter file_;
+  std::optional<AtomicFile> file_;
   ShardHeader header_;
   std::string path_;
   std::string buffer_;
@@ -74,10 +76,11 @@ class ShardReader {
   TokenId at(uint64_t i) const;
   // Copies tokens [begin, begin + count) (must be in range) into out.
   void copy(uint64_t begin, uint64_t count, TokenId* out) const;
-  const std::string& path() const { return file_.path(); }
+  const std::string& path() const { return path_; }
 
  private:
   MappedFile file_;
+  std::string path_;
   ShardHeader header_;
   const unsigned char* tokens_ = nullptr;
 };

@@ -13,7 +13,7 @@
 
 #include "core/result.h"
 #include "io/gguf_format.h"
-#include "io/mapped_file.h"
+#include "core/mapped_file.h"
 
 namespace osp::io {
 

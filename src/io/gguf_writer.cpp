@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 
 namespace osp::io {
 namespace {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 #include "io/hf_config.h"
 #include "io/safetensors_writer.h"
 #include "io/tokenizer_vocab.h"

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "io/hf_config.h"
-#include "io/mapped_file.h"
+#include "core/mapped_file.h"
 #include "io/printable.h"
 #include "io/safetensors_reader.h"
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "io/mapped_file.h"
+#include "core/mapped_file.h"
 #include "io/safetensors_dtype.h"
 #include "io/safetensors_header.h"
 

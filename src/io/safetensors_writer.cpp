@@ -7,7 +7,7 @@
 #include <numeric>
 #include <unordered_set>
 
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 #include "io/printable.h"
 
 namespace osp::io {

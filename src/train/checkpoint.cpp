@@ -8,7 +8,7 @@
 #include <fstream>
 #include <vector>
 
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 #include "io/model_file.h"
 #include "io/safetensors.h"
 
@@ -40,7 +40,7 @@ Result<Rng::State> rng_from_json(const nlohmann::json& j) {
 }
 
 Status write_text(const fs::path& file, const std::string& text) {
-  return io::write_file_atomically(file, std::as_bytes(std::span<const char>(text.data(), text.size())));
+  return write_file_atomically(file, std::as_bytes(std::span<const char>(text.data(), text.size())));
 }
 
 // Removes step folders beyond the newest `keep`, and temporary folders of interrupted saves.
@@ -88,7 +88,7 @@ Status save_checkpoint(const fs::path& run_dir, const RunConfig& config, const m
   fs::remove_all(final_dir, ec);
   fs::rename(tmp, final_dir, ec);
   if (ec) return make_error("{}: cannot rename to {}: {}", tmp.string(), final_dir.string(), ec.message());
-  OSP_TRY(io::sync_folder(ckpt_dir));
+  OSP_TRY(sync_folder(ckpt_dir));
   OSP_TRY(write_text(ckpt_dir / "latest", name + "\n"));
   prune(ckpt_dir, config.train.keep_checkpoints, name);
   return {};

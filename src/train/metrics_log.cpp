@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 
 namespace osp::train {
 
@@ -18,7 +18,7 @@ Result<MetricsLog> MetricsLog::open(const std::filesystem::path& path, int64_t k
       const auto j = nlohmann::json::parse(line, nullptr, false);
       if (j.is_object() && j.value("step", int64_t(0)) <= keep_through_step) kept += line + "\n";
     }
-    OSP_TRY(io::write_file_atomically(path, std::as_bytes(std::span<const char>(kept.data(), kept.size()))));
+    OSP_TRY(write_file_atomically(path, std::as_bytes(std::span<const char>(kept.data(), kept.size()))));
   }
   std::FILE* f = std::fopen(path.c_str(), "a");
   if (f == nullptr) return make_error("{}: cannot open for appending", path.string());

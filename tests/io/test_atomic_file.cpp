@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 #include "io_test_util.h"
 
 namespace osp::io {

@@ -168,10 +168,10 @@ TEST_F(TrainingTest, SigkillDuringCheckpointLeavesTheLatestLoadable) {
       else execl(OSP_BIN, OSP_BIN, "train", "--resume", run.c_str(), nullptr);
       _exit(127);
     }
-    // Wait (up to a minute, the machine may be busy) until this process has written a checkpoint
+    // Wait (up to three minutes, the machine may be busy) until this process has written a checkpoint
     // of its own, then kill it at a random moment: with a save after every step, mostly mid-save.
     const std::string before = read_file(run / "checkpoints" / "latest");
-    for (int i = 0; i < 600 && read_file(run / "checkpoints" / "latest") == before; ++i) usleep(100000);
+    for (int i = 0; i < 1800 && read_file(run / "checkpoints" / "latest") == before; ++i) usleep(100000);
     usleep(useconds_t(rng.below(400000)));
     kill(pid, SIGKILL);
     int status = 0;

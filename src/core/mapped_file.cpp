@@ -1,5 +1,5 @@
 // Read-only file mapping (see mapped_file.h).
-#include "io/mapped_file.h"
+#include "core/mapped_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <utility>
 
-namespace osp::io {
+namespace osp {
 
 Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -57,4 +57,4 @@ void MappedFile::release() {
   size_ = 0;
 }
 
-}  // namespace osp::io
+}  // namespace osp

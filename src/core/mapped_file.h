@@ -6,10 +6,11 @@
 #include <cstddef>
 #include <filesystem>
 #include <span>
+#include <string_view>
 
 #include "core/result.h"
 
-namespace osp::io {
+namespace osp {
 
 class MappedFile {
  public:
@@ -25,6 +26,7 @@ class MappedFile {
   ~MappedFile();
 
   std::span<const std::byte> bytes() const { return {data_, size_}; }
+  std::string_view chars() const { return {reinterpret_cast<const char*>(data_), size_}; }
 
  private:
   MappedFile(const std::byte* data, size_t size) : data_(data), size_(size) {}
@@ -34,4 +36,4 @@ class MappedFile {
   size_t size_ = 0;
 };
 
-}  // namespace osp::io
+}  // namespace osp

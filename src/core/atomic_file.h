@@ -5,12 +5,14 @@
 // temporary file and leaves the destination untouched.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string_view>
 
 #include "core/result.h"
 
-namespace osp::io {
+namespace osp {
 
 class AtomicFile {
  public:
@@ -26,6 +28,13 @@ class AtomicFile {
 
   // Appends bytes (handles short writes and EINTR).
   Status write(std::span<const std::byte> bytes);
+  Status write(std::string_view text) { return write(std::as_bytes(std::span<const char>(text.data(), text.size()))); }
+  // Overwrites bytes already written at `offset` (e.g. a header finished last); the append
+  // position is unchanged.
+  Status write_at(int64_t offset, std::span<const std::byte> bytes);
+  Status write_at(int64_t offset, std::string_view text) {
+    return write_at(offset, std::as_bytes(std::span<const char>(text.data(), text.size())));
+  }
   // fsync, close, rename over the destination, fsync the folder. The object is spent afterwards.
   Status commit();
 
@@ -48,5 +57,6 @@ Status sync_folder(const std::filesystem::path& folder);
 
 // Replaces (or creates) `path` with exactly `bytes`, atomically.
 Status write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes);
+Status write_file_atomically(const std::filesystem::path& path, std::string_view text);
 
-}  // namespace osp::io
+}  // namespace osp

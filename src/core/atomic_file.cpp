@@ -1,5 +1,5 @@
 // Crash-safe file replacement (see atomic_file.h).
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <utility>
 
-namespace osp::io {
+namespace osp {
 namespace {
 
 std::filesystem::path folder_of(const std::filesystem::path& path) {
@@ -82,10 +82,13 @@ void AtomicFile::abandon() {
   fd_ = -1;
 }
 
-Status AtomicFile::write(std::span<const std::byte> bytes) {
+Status AtomicFile::write(std::span<const std::byte> bytes) { return write_at(-1, bytes); }
+
+Status AtomicFile::write_at(int64_t offset, std::span<const std::byte> bytes) {
   if (fd_ < 0) return make_error("{}: write after commit or failure", path_.string());
   while (!bytes.empty()) {
-    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    const ssize_t n = offset < 0 ? ::write(fd_, bytes.data(), bytes.size())
+                                 : ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;
@@ -93,6 +96,7 @@ Status AtomicFile::write(std::span<const std::byte> bytes) {
       return make_error("{}: cannot write: {}", path_.string(), std::strerror(err));
     }
     bytes = bytes.subspan(static_cast<size_t>(n));
+    if (offset >= 0) offset += n;
   }
   return {};
 }
@@ -121,6 +125,10 @@ Status AtomicFile::commit() {
   return sync_folder(folder_of(path_));
 }
 
+Status write_file_atomically(const std::filesystem::path& path, std::string_view text) {
+  return write_file_atomically(path, std::as_bytes(std::span<const char>(text.data(), text.size())));
+}
+
 Status write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes) {
   auto file = AtomicFile::create(path);
   if (!file) return file.error();
@@ -128,4 +136,4 @@ Status write_file_atomically(const std::filesystem::path& path, std::span<const 
   return file->commit();
 }
 
-}  // namespace osp::io
+}  // namespace osp
