@@ -43,10 +43,22 @@ void reexec_with(const char* kernel, char** argv) {
 }  // namespace
 
 void select_blas_kernel(char** argv) {
-  if (getenv("OPENBLAS_CORETYPE") != nullptr) return;
+  bool changed = false;
+  // Passive OpenMP waiting unless the user chose: spinning threads collapse throughput when
+  // another process competes for the cores (measured: a tiny model fell from 16k to 3.6k tok/s
+  // next to one busy process; passive kept 10k), for a 16% loss on that model when the machine
+  // is quiet and under 1% on the 10M-parameter benchmark model (BENCHMARKS.md).
+  if (getenv("OMP_WAIT_POLICY") == nullptr && getenv("GOMP_SPINCOUNT") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    changed = true;
+  }
   const char* opt = getenv("OSP_BLAS_AUTO");
-  if (opt != nullptr && std::string(opt) == "0") return;
-  if (const char* kernel = preferred_kernel()) reexec_with(kernel, argv);
+  const bool auto_blas = opt == nullptr || std::string(opt) != "0";
+  if (getenv("OPENBLAS_CORETYPE") == nullptr && auto_blas) {
+    if (const char* kernel = preferred_kernel()) reexec_with(kernel, argv);
+  }
+  // Both libraries read their variables when they load, so a change needs a fresh process.
+  if (changed) execv("/proc/self/exe", argv);
 }
 
 bool verify_blas(char** argv) {
@@ -103,8 +115,9 @@ std::string blas_description() {
   std::string how = selected != nullptr ? "selected by osp"
                     : env != nullptr    ? "from OPENBLAS_CORETYPE"
                                         : "OpenBLAS's own detection";
-  return fmt::format("{}; kernel {} ({}); {} threads", openblas_get_config(),
-                     openblas_get_corename(), how, omp_get_max_threads());
+  const char* wait = getenv("OMP_WAIT_POLICY");
+  return fmt::format("{}; kernel {} ({}); {} threads, OpenMP wait policy {}", openblas_get_config(),
+                     openblas_get_corename(), how, omp_get_max_threads(), wait != nullptr ? wait : "default");
 }
 
 }  // namespace osp
