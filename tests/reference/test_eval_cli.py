@@ -6,9 +6,10 @@ Needs $OSP_BUILD_DIR/osp; skipped with OSP_REF_ALLOW_MISSING=1 when it is not bu
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
+
+import dump_harness
 import torch
 from safetensors.torch import save_file
 
@@ -18,12 +19,7 @@ CONFIG = dict(layers=1, hidden=32, heads=4, kv_heads=2, ffn=80, vocab=64, contex
 
 
 def osp():
-    exe = Path(os.environ.get("OSP_BUILD_DIR", "/work/main/build")) / "osp"
-    if not exe.exists():
-        if os.environ.get("OSP_REF_ALLOW_MISSING") == "1":
-            pytest.skip(f"{exe} not built")
-        pytest.fail(f"{exe} not built")
-    return str(exe)
+    return str(dump_harness.require("osp"))
 
 
 def run(*args):

@@ -14,17 +14,12 @@ reference run in float32 shows that honest fp32 rounding sits well inside TOL.
 A missing executable FAILS, unless OSP_REF_ALLOW_MISSING=1 (then the C++ cases skip).
 """
 import functools
-import json
-import os
-import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from safetensors.numpy import load_file
 
+import dump_harness
 import llama_ref as ref
 
 TOL = 1e-4  # fp32 engine vs float64 reference, relative to the tensor's scale
@@ -53,11 +48,6 @@ MODEL_KEYS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "rope_the
               "norm_eps", "norm", "emb_proj", "tie")
 
 
-def dump_exe():
-    build = Path(os.environ.get("OSP_BUILD_DIR", "/work/main/build"))
-    return build / "tests" / "reference" / "osp_ref_dump"
-
-
 def reference(params_np, config, input_ids, targets, dtype):
     """Logits, loss and autograd gradients of the reference from numpy parameters."""
     params = {k: torch.from_numpy(np.asarray(v)).to(dtype).requires_grad_() for k, v in
@@ -73,22 +63,8 @@ def reference(params_np, config, input_ids, targets, dtype):
 @functools.lru_cache(maxsize=None)
 def run_case(name):
     """Runs the dump once per config and returns (dump, ref64, ref32)."""
-    exe = dump_exe()
-    if not exe.is_file():
-        msg = (f"C++ reference dump {exe} is missing: build it (cmake --build build) or set "
-               "OSP_BUILD_DIR; OSP_REF_ALLOW_MISSING=1 skips these cases instead")
-        if os.environ.get("OSP_REF_ALLOW_MISSING") == "1":
-            pytest.skip(msg)
-        pytest.fail(msg)
     cfg = CONFIGS[name]
-    seed = 1000 + sorted(CONFIGS).index(name)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / f"{name}.safetensors"
-        cmd = [str(exe), "--config", json.dumps(cfg), "--seed", str(seed), "--out", str(out)]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        if res.returncode != 0 or not out.is_file():
-            pytest.fail(f"{' '.join(cmd)} exited {res.returncode}\n{res.stdout}\n{res.stderr}")
-        dump = load_file(str(out))
+    dump = dump_harness.run_dump("osp_ref_dump", cfg, 1000 + sorted(CONFIGS).index(name))
     model_cfg = {k: cfg[k] for k in MODEL_KEYS}
     shapes = ref.param_shapes(model_cfg)
     params = {k: dump[k] for k in shapes if k in dump}

@@ -22,19 +22,14 @@ The second half checks the reference itself without the C++: identities of §2 a
 wrong variants that must exceed TOL on at least one configuration (the tolerance means something).
 """
 import functools
-import json
 import math
-import os
-import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from safetensors.numpy import load_file
 
 import llama_ref as ref
+import dump_harness
 import optim_ref as oref
 
 TOL = 1e-5            # parameters after each step, relative to the tensor's scale
@@ -120,11 +115,6 @@ def model_cfg(cfg):
     return {k: cfg[k] for k in MODEL_KEYS}
 
 
-def dump_exe():
-    build = Path(os.environ.get("OSP_BUILD_DIR", "/work/main/build"))
-    return build / "tests" / "reference" / "osp_optim_dump"
-
-
 def split_dump(dump, cfg):
     """(init, grads by step) as numpy dicts from a dump; None where the dump lacks a tensor."""
     names = ref.param_shapes(model_cfg(cfg))
@@ -139,22 +129,8 @@ def split_dump(dump, cfg):
 @functools.lru_cache(maxsize=None)
 def run_case(name):
     """Runs the dump once per config and returns (dump, ref64, ref32)."""
-    exe = dump_exe()
-    if not exe.is_file():
-        msg = (f"C++ optimizer dump {exe} is missing: build it (cmake --build build) or set "
-               "OSP_BUILD_DIR; OSP_REF_ALLOW_MISSING=1 skips these cases instead")
-        if os.environ.get("OSP_REF_ALLOW_MISSING") == "1":
-            pytest.skip(msg)
-        pytest.fail(msg)
     cfg = CONFIGS[name]
-    seed = 2000 + sorted(CONFIGS).index(name)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / f"{name}.safetensors"
-        cmd = [str(exe), "--config", json.dumps(cfg), "--seed", str(seed), "--out", str(out)]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        if res.returncode != 0 or not out.is_file():
-            pytest.fail(f"{' '.join(cmd)} exited {res.returncode}\n{res.stdout}\n{res.stderr}")
-        dump = load_file(str(out))
+    dump = dump_harness.run_dump("osp_optim_dump", cfg, 2000 + sorted(CONFIGS).index(name))
     init, grads = split_dump(dump, cfg)
     if init is None:
         return dump, None, None  # test_dump_contents reports what is missing

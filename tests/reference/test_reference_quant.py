@@ -15,16 +15,13 @@ draws fresh random inputs from the seed and writes them with osp's results:
 Quantizers must agree bit for bit; transforms and GPTQ to fp32 rounding; perplexity to 1e-4.
 A missing executable FAILS, unless OSP_REF_ALLOW_MISSING=1 (then these cases skip).
 """
-import json
 import os
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
+import dump_harness
 import quant_ref as qr
 
 CONFIGS = {
@@ -37,16 +34,7 @@ CONFIGS = {
 
 
 def dump(config, seed):
-    exe = Path(os.environ.get("OSP_BUILD_DIR", "/work/main/build")) / "tests/reference/osp_quant_dump"
-    if not exe.exists():
-        if os.environ.get("OSP_REF_ALLOW_MISSING") == "1":
-            pytest.skip(f"{exe} not built")
-        pytest.fail(f"{exe} not built")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "dump.safetensors"
-        subprocess.run([str(exe), "--config", json.dumps(config), "--seed", str(seed), "--out", str(out)],
-                       check=True, env={**os.environ, "OMP_NUM_THREADS": "2"})
-        return load_file(str(out))
+    return dump_harness.run_dump("osp_quant_dump", config, seed, loader=load_file)
 
 
 @pytest.fixture(scope="module", params=list(CONFIGS))
