@@ -103,25 +103,13 @@ Status read_metadata(const json& value, std::string_view file, SafetensorsMetada
   return {};
 }
 
-// Element count and byte size from dtype and shape, with every product checked (spec §0, §1.4).
 Status size_tensor(SafetensorsTensorInfo& t, const std::string& who) {
-  uint64_t numel = 1;
-  for (uint64_t d : t.shape)
-    if (__builtin_mul_overflow(numel, d, &numel))
-      return make_error("{}: shape {} has more elements than 64 bits can count", who,
-                        format_shape(t.shape));
-  uint64_t bits = 0;
-  const auto width = static_cast<uint64_t>(safetensors_dtype_bits(t.dtype));
-  if (__builtin_mul_overflow(numel, width, &bits))
-    return make_error("{}: shape {} of {} is too large to address", who, format_shape(t.shape),
-                      safetensors_dtype_name(t.dtype));
-  if (bits % 8 != 0)
-    return make_error("{}: {} elements of {} do not fill a whole number of bytes", who, numel,
-                      safetensors_dtype_name(t.dtype));
-  t.numel = numel;
-  if (t.end - t.begin != bits / 8)
+  auto size = checked_tensor_size(t.dtype, t.shape, who);
+  if (!size) return size.error();
+  t.numel = size->numel;
+  if (t.end - t.begin != size->bytes)
     return make_error("{}: shape {} of {} needs {} bytes but data_offsets [{}, {}] hold {}", who,
-                      format_shape(t.shape), safetensors_dtype_name(t.dtype), bits / 8, t.begin,
+                      format_shape(t.shape), safetensors_dtype_name(t.dtype), size->bytes, t.begin,
                       t.end, t.end - t.begin);
   return {};
 }
@@ -232,6 +220,22 @@ Result<SafetensorsHeader> parse_safetensors(std::span<const std::byte> image,
   });
   OSP_TRY(check_tiling(header.tensors, buffer_len, file));
   return header;
+}
+
+Result<TensorSize> checked_tensor_size(SafetensorsDType dtype, const std::vector<uint64_t>& shape,
+                                      const std::string& who) {
+  uint64_t numel = 1;
+  for (uint64_t d : shape)
+    if (__builtin_mul_overflow(numel, d, &numel))
+      return make_error("{}: shape {} has more elements than 64 bits can count", who, format_shape(shape));
+  uint64_t bits = 0;
+  if (__builtin_mul_overflow(numel, static_cast<uint64_t>(safetensors_dtype_bits(dtype)), &bits))
+    return make_error("{}: shape {} of {} is too large to address", who, format_shape(shape),
+                      safetensors_dtype_name(dtype));
+  if (bits % 8 != 0)
+    return make_error("{}: {} elements of {} do not fill a whole number of bytes", who, numel,
+                      safetensors_dtype_name(dtype));
+  return TensorSize{numel, bits / 8};
 }
 
 }  // namespace osp::io

@@ -43,4 +43,14 @@ Result<SafetensorsHeader> parse_safetensors(std::span<const std::byte> image,
 // "[2, 3]": a shape as error messages and tools print it.
 std::string format_shape(std::span<const uint64_t> shape);
 
+struct TensorSize {
+  uint64_t numel = 0;
+  uint64_t bytes = 0;
+};
+
+// Element count and byte size from dtype and shape with every product overflow-checked (spec §0,
+// §1.4); `who` (file and tensor) starts each message.
+Result<TensorSize> checked_tensor_size(SafetensorsDType dtype, const std::vector<uint64_t>& shape,
+                                      const std::string& who);
+
 }  // namespace osp::io

@@ -13,24 +13,14 @@
 namespace osp::io {
 namespace {
 
-// Checks one tensor's byte count against dtype and shape, with every product checked.
+// Checks one tensor's byte count against dtype and shape.
 Status check_tensor(const SafetensorsTensor& t, std::string_view file) {
   const std::string who = fmt::format("{}: tensor '{}'", file, printable(t.name));
-  uint64_t numel = 1;
-  for (uint64_t d : t.shape)
-    if (__builtin_mul_overflow(numel, d, &numel))
-      return make_error("{}: shape {} has more elements than 64 bits can count", who,
-                        format_shape(t.shape));
-  uint64_t bits = 0;
-  if (__builtin_mul_overflow(numel, static_cast<uint64_t>(safetensors_dtype_bits(t.dtype)), &bits))
-    return make_error("{}: shape {} is too large to address", who, format_shape(t.shape));
-  if (bits % 8 != 0)
-    return make_error("{}: {} elements of {} do not fill a whole number of bytes", who, numel,
-                      safetensors_dtype_name(t.dtype));
-  if (t.bytes.size() != bits / 8)
-    return make_error("{}: shape {} of {} needs {} bytes but {} were given", who,
-                      format_shape(t.shape), safetensors_dtype_name(t.dtype), bits / 8,
-                      t.bytes.size());
+  auto size = checked_tensor_size(t.dtype, t.shape, who);
+  if (!size) return size.error();
+  if (t.bytes.size() != size->bytes)
+    return make_error("{}: shape {} of {} needs {} bytes but {} were given", who, format_shape(t.shape),
+                      safetensors_dtype_name(t.dtype), size->bytes, t.bytes.size());
   return {};
 }
 
