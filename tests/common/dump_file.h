@@ -26,6 +26,14 @@ class DumpFile {
                         std::span<const std::byte>(keep_.back())});
   }
   Status write(const std::string& file) const { return io::write_safetensors(file, tensors_); }
+  // Writes the file; the process exit code (the error, if any, printed as "<tool>: <message>").
+  int write_or_report(const std::string& file, const char* tool) const {
+    if (const Status st = write(file); !st) {
+      fmt::print(stderr, "{}: {}\n", tool, st.error().message);
+      return 1;
+    }
+    return 0;
+  }
 
  private:
   std::deque<std::vector<std::byte>> keep_;  // stable addresses for the spans below

@@ -3,17 +3,8 @@ import json
 import os
 import random
 import subprocess
-from pathlib import Path
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def osp_bin():
-    build = Path(os.environ.get("OSP_BUILD_DIR", Path(__file__).resolve().parents[2] / "build"))
-    path = build / "osp"
-    assert path.exists(), f"{path} is missing: build the osp target first"
-    return str(path)
 
 
 @pytest.fixture

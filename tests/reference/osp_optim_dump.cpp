@@ -62,11 +62,7 @@ int run(const std::string& config_text, uint64_t seed, const std::string& out) {
     dump(fmt::format("grad_norm.{}", k), {}, &norm, 1);
     dump(fmt::format("lr_mult.{}", k), {}, &mult, 1);
   }
-  if (const Status st = file.write(out); !st) {
-    fmt::print(stderr, "osp_optim_dump: {}\n", st.error().message);
-    return 1;
-  }
-  return 0;
+  return file.write_or_report(out, "osp_optim_dump");
 }
 
 }  // namespace

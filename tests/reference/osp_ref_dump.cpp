@@ -52,11 +52,7 @@ int run(const std::string& config_text, uint64_t seed, const std::string& out) {
   dump.add("targets", {b, t}, targets.data(), b * t);
   dump.add("out.logits", {b, t, c.vocab}, logits.data(), b * t * c.vocab);
   dump.add("out.loss", {}, &loss, 1);
-  if (const Status st = dump.write(out); !st) {
-    fmt::print(stderr, "osp_ref_dump: {}\n", st.error().message);
-    return 1;
-  }
-  return 0;
+  return dump.write_or_report(out, "osp_ref_dump");
 }
 
 }  // namespace

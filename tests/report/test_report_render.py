@@ -7,7 +7,6 @@ import os
 import random
 import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,14 +16,6 @@ from png_pixels import read_png
 SECTIONS = ["Loss curves", "Outlier watch during training", "Per-layer kurtosis",
             "Last-layer channel max |activation|", "Quantization",
             "Paper numbers (Park et al. 2025), for orientation only", "Commands and configs", "Input notes"]
-
-
-@pytest.fixture(scope="module")
-def osp_bin():
-    build = Path(os.environ.get("OSP_BUILD_DIR", Path(__file__).resolve().parents[2] / "build"))
-    path = build / "osp"
-    assert path.exists(), f"{path} is missing: build the osp target first"
-    return str(path)
 
 
 @pytest.fixture
