@@ -37,6 +37,7 @@ struct DemoOptions {
   std::string variants;
   int64_t seed = 0;
   int64_t steps = 0;  // 0: from --minutes
+  std::vector<std::string> set;  // run-config overrides for every variant
 };
 
 Status write_json(const fs::path& file, const nlohmann::json& j) {
@@ -115,7 +116,7 @@ int run_demo(const DemoOptions& o, const std::string& command) {
   install_stop_handler();
   std::vector<DemoResult> results;
   for (const auto& v : *variants) {
-    auto cfg = demo_run_config(v, o.data, vocab, steps, o.seed);
+    auto cfg = demo_run_config(v, o.data, vocab, steps, o.seed, o.set);
     if (!cfg) return fmt::print(stderr, "osp demo: {}\n", cfg.error().message), 1;
     const fs::path run_dir = fs::path(o.out) / "runs" / v.name;
     fmt::print("\n== {} ({}; groups {}, norm {}, emb_proj {}) ==\n", v.name, v.paper_row, v.groups, v.norm,
@@ -128,7 +129,7 @@ int run_demo(const DemoOptions& o, const std::string& command) {
   }
   fmt::print("\n{}", format_demo_table(results));
   nlohmann::json all = {{"osp_version", OSP_VERSION}, {"command", command}, {"steps", steps},
-                        {"tokens_per_step", 2048}, {"seed", o.seed}, {"data", o.data},
+                        {"tokens_per_step", 2048}, {"seed", o.seed}, {"data", o.data}, {"overrides", o.set},
                         {"minutes", total.seconds() / 60.0}, {"runs", nlohmann::json::array()}};
   for (const auto& r : results) all["runs"].push_back(r.json);
   if (auto st = write_json(fs::path(o.out) / "results.json", all); !st)
@@ -152,10 +153,13 @@ void register_demo(CLI::App& app, CommandRun& run) {
   cmd->add_option("--variants", o->variants, "Comma-separated variants: adam, muon-only, muon, muon+ssnorm, muon+embproj, osp");
   cmd->add_option("--seed", o->seed, "Seed of initialisation and data order")->capture_default_str();
   cmd->add_option("--steps", o->steps, "Steps per variant (overrides --minutes)");
+  cmd->add_option("--set", o->set, "Override a run setting of every variant: section.key=value (repeatable), "
+                  "e.g. optim.adamw.lr=3e-3");
   cmd->callback([o, &run] {
     // The command that reproduces this demo, with every setting spelled out.
     std::string command = fmt::format("osp demo --out {} --data {} --seed {}", o->out, o->data, o->seed);
     command += o->steps > 0 ? fmt::format(" --steps {}", o->steps) : fmt::format(" --minutes {}", o->minutes);
+    for (const auto& s : o->set) command += " --set " + s;
     if (o->all) command += " --all";
     else if (!o->variants.empty()) command += " --variants " + o->variants;
     run = [o, command] { return run_demo(*o, command); };

@@ -16,8 +16,8 @@ const std::vector<DemoVariant>& demo_variants() {
 }
 
 Result<train::RunConfig> demo_run_config(const DemoVariant& v, const std::string& data_dir, int64_t vocab,
-                                         int64_t steps, int64_t seed) {
-  const nlohmann::json j = {
+                                         int64_t steps, int64_t seed, const std::vector<std::string>& overrides) {
+  nlohmann::json j = {
       {"model",
        {{"layers", 4}, {"hidden", 128}, {"heads", 4}, {"ffn", 384}, {"vocab", vocab}, {"context", 128},
         {"norm", v.norm}, {"emb_proj", v.emb_proj}, {"tie", false}}},
@@ -32,6 +32,7 @@ Result<train::RunConfig> demo_run_config(const DemoVariant& v, const std::string
       {"eval", {{"every", std::max<int64_t>(1, steps / 8)}, {"batches", 8}, {"watch_every", std::max<int64_t>(1, steps / 12)},
                 {"watch_rows", 4}}},
   };
+  for (const auto& o : overrides) OSP_TRY(train::apply_override(j, o));
   return train::run_config_from_json(j);
 }
 

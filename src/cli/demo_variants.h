@@ -21,7 +21,9 @@ struct DemoVariant {
 const std::vector<DemoVariant>& demo_variants();
 
 // The run config of one variant: same data, seed, token budget and schedule for every variant.
+// `overrides` ("section.key=value", as `osp train --set`) apply to every variant alike.
 Result<train::RunConfig> demo_run_config(const DemoVariant& v, const std::string& data_dir, int64_t vocab,
-                                         int64_t steps, int64_t seed);
+                                         int64_t steps, int64_t seed,
+                                         const std::vector<std::string>& overrides = {});
 
 }  // namespace osp::cli
