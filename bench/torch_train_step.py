@@ -1,7 +1,8 @@
-"""PyTorch side of bench_train_step: the same model (tests/reference/llama_ref.py, eager fp32)
-timed for forward + loss + backward, no optimizer. Prints one JSON line.
+"""PyTorch side of bench_train_step and bench_eval: the same model (tests/reference/llama_ref.py,
+eager fp32) timed for forward + loss + backward, no optimizer, or with --forward-only for the
+forward and loss under torch.no_grad() (evaluation). Prints one JSON line.
 
-Usage: torch_train_step.py --config JSON --batch B --seq T --steps N --warmup W --threads K
+Usage: torch_train_step.py --config JSON --batch B --seq T --steps N --warmup W --threads K [--forward-only]
 """
 import argparse
 import json
@@ -23,6 +24,7 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--forward-only", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     config = json.loads(a.config)
@@ -37,8 +39,12 @@ def main():
         for p in params.values():
             p.grad = None
         t0 = time.perf_counter()
-        loss = llama_ref.loss(llama_ref.forward(params, config, ids), targets)
-        loss.backward()
+        if a.forward_only:
+            with torch.no_grad():
+                llama_ref.loss(llama_ref.forward(params, config, ids), targets)
+        else:
+            loss = llama_ref.loss(llama_ref.forward(params, config, ids), targets)
+            loss.backward()
         dt = time.perf_counter() - t0
         if step >= a.warmup:
             times.append(dt)

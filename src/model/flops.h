@@ -14,4 +14,7 @@ inline double training_flops_per_token(const ModelConfig& c, int64_t seq) {
   return 6 * weights + 6 * double(c.layers) * double(seq) * qd;
 }
 
+// The forward alone (evaluation): a third of the training step's count.
+inline double forward_flops_per_token(const ModelConfig& c, int64_t seq) { return training_flops_per_token(c, seq) / 3; }
+
 }  // namespace osp::model
