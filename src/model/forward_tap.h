@@ -31,6 +31,9 @@ class ForwardTap {
   virtual void query_key(int /*layer*/, T* /*q*/, T* /*k*/, int64_t /*rows*/) {}
   // v (rows, Hkv·Dh) right after v_proj.
   virtual void value(int /*layer*/, T* /*v*/, int64_t /*rows*/) {}
+  // The forward may stop after this many layers when the tap needs nothing later (GPTQ's
+  // Hessian of layer l); it then skips the final norm and the head, and logits() is not valid.
+  virtual int64_t layers_needed() const { return INT64_MAX; }
 };
 
 }  // namespace osp::model

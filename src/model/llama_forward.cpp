@@ -1,4 +1,5 @@
 // The forward pass (osp-method.md §1.2) and the loss (§1.8).
+#include <algorithm>
 #include <cstring>
 
 #include "model/llama.h"
@@ -32,7 +33,8 @@ void Llama<T>::forward(const LlamaWeights<T>& w, const int32_t* tokens, int64_t 
   }
   if (tap != nullptr) tap->hidden_state(0, x, n, d);
 
-  for (int64_t l = 0; l < cfg_.layers; ++l) {
+  const int64_t layers = tap != nullptr ? std::min(cfg_.layers, tap->layers_needed()) : cfg_.layers;
+  for (int64_t l = 0; l < layers; ++l) {
     const LayerWeights<T>& lw = w.layers[size_t(l)];
     LayerActs& a = layers_[size_t(l)];
     T* next = l + 1 < cfg_.layers ? layers_[size_t(l + 1)].resid_in : resid_out_;
@@ -64,6 +66,7 @@ void Llama<T>::forward(const LlamaWeights<T>& w, const int32_t* tokens, int64_t 
     ops::matmul_forward(next, a.act, lw.down, n, f, d, /*accumulate=*/true);
     if (tap != nullptr && l + 1 < cfg_.layers) tap->hidden_state(li + 1, next, n, d);
   }
+  if (layers < cfg_.layers) return;  // the tap has seen all it needs
 
   // Final norm, R2, head.
   ops::rmsnorm_forward(norm_f_, rstd_f_, resid_out_, w.final_norm, n, d, eps, ss);

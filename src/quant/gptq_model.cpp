@@ -1,8 +1,9 @@
 // Sequential GPTQ over the model (measurement.md §3.11). Each group's Hessian is collected by a
-// full forward of the current, partly quantized model over the calibration windows through a
-// ForwardTap (the one forward; no per-layer copy of it). Layers before l are already quantized
-// and activations are not, so layer l sees exactly the inputs of the sequential procedure;
-// the price is one forward per group (4·L) instead of one per layer.
+// forward of the current, partly quantized model over the calibration windows through a
+// ForwardTap (the one forward; no per-layer copy of it), stopped after layer l. Layers before l
+// are already quantized and activations are not, so layer l sees exactly the inputs of the
+// sequential procedure; the price is one forward through layers 0..l per group (2·L·(L+1)
+// layer passes in all, against L for a layer-by-layer driver that keeps the activations).
 #include <fmt/format.h>
 
 #include "model/llama.h"
@@ -25,6 +26,7 @@ class HessianTap final : public model::ForwardTap<float> {
     OSP_CHECK(cols == cols_, "Hessian width {} != {}", cols, cols_);
     ops::cpu::gemm(true, false, cols, cols, rows, 1.0f, x, cols, x, cols, 1.0f, h_.data(), cols);
   }
+  int64_t layers_needed() const override { return layer_ + 1; }
   std::vector<float>& hessian() { return h_; }
 
  private:
