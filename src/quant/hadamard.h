@@ -1,7 +1,7 @@
 // Hadamard transforms (measurement.md §3.8): the in-place fast Walsh–Hadamard transform for
 // n = 2^m (natural-order Sylvester matrix) and the Kronecker construction M = (H_K ⊗ H_{n/K})/√n
 // for n = K·2^m with K from the spec's list. Base matrices are generated (Paley I / II,
-// doubling) and each is checked for H·Hᵀ = K·I when built.
+// doubling, Williamson arrays for 156 and 172) and each is checked for H·Hᵀ = K·I when built.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -16,7 +16,7 @@ void fwht(T* x, int64_t n);
 
 // The K of §3.8 for size n (first list entry K with n/K a power of two; 1 for powers of two).
 Result<int> hadamard_base_size(int64_t n);
-// K×K ±1 Hadamard matrix, row-major; an error for orders osp cannot build (156, 172).
+// K×K ±1 Hadamard matrix, row-major; an error for orders outside the list.
 Result<std::vector<int8_t>> hadamard_base(int k);
 
 // M = (H_K ⊗ H_{n/K}) / √n, applied to rows: a ← M·a for each row a (i.e. a·Mᵀ, §3.8).
