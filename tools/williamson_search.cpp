@@ -33,6 +33,8 @@
 #include <string>
 #include <vector>
 
+#include "quant/hadamard.h"
+
 namespace {
 
 constexpr size_t kPad =
@@ -206,25 +208,11 @@ std::string half_row(uint32_t code, int m) {
   return s;
 }
 
-// Williamson array H = [[A,B,C,D],[−B,A,−D,C],[−C,D,A,−B],[−D,−C,B,A]]: H·Hᵀ = 4n·I?
+// The Williamson array of a solution, built and checked (H·Hᵀ = 4n·I) by osp's own code.
 bool williamson_array_ok(const Candidates& c, const uint32_t q[4]) {
-  const int n = c.n, k = 4 * n;
-  static const int kBlock[4][4] = {{0, 1, 2, 3}, {1, 0, 3, 2}, {2, 3, 0, 1}, {3, 2, 1, 0}};
-  static const int kSign[4][4] = {{1, 1, 1, 1}, {-1, 1, -1, 1}, {-1, 1, 1, -1}, {-1, -1, 1, 1}};
-  std::vector<std::vector<int>> seq;
-  for (int j = 0; j < 4; ++j) seq.push_back(expand(c.code[q[j]], n));
-  std::vector<int> h(size_t(k * k));
-  for (int i = 0; i < k; ++i)
-    for (int j = 0; j < k; ++j)
-      h[size_t(i * k + j)] = kSign[i / n][j / n] *
-                             seq[size_t(kBlock[i / n][j / n])][size_t(((j % n) - (i % n) + n) % n)];
-  for (int i = 0; i < k; ++i)
-    for (int j = 0; j < k; ++j) {
-      int dot = 0;
-      for (int l = 0; l < k; ++l) dot += h[size_t(i * k + l)] * h[size_t(j * k + l)];
-      if (dot != (i == j ? k : 0)) return false;
-    }
-  return true;
+  std::array<std::string, 4> rows;
+  for (int j = 0; j < 4; ++j) rows[size_t(j)] = half_row(c.code[q[j]], c.m);
+  return osp::quant::williamson_hadamard({rows[0], rows[1], rows[2], rows[3]}).ok();
 }
 
 struct Search {

@@ -3,7 +3,9 @@
 // for n = K·2^m with K from the spec's list. Base matrices are generated (Paley I / II,
 // doubling, Williamson arrays for 156 and 172) and each is checked for H·Hᵀ = K·I when built.
 #pragma once
+#include <array>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -18,6 +20,10 @@ void fwht(T* x, int64_t n);
 Result<int> hadamard_base_size(int64_t n);
 // K×K ±1 Hadamard matrix, row-major; an error for orders outside the list.
 Result<std::vector<int8_t>> hadamard_base(int k);
+// The Williamson array of the symmetric circulants A, B, C, D of odd order n given by their
+// half-rows a_0 … a_{(n−1)/2} ('+' = +1, '-' = −1; a_{n−i} = a_i): order 4n, row-major; an error
+// unless it is a Hadamard matrix. Used for 156 and 172, and by tools/williamson_search.
+Result<std::vector<int8_t>> williamson_hadamard(const std::array<std::string_view, 4>& half_rows);
 
 // M = (H_K ⊗ H_{n/K}) / √n, applied to rows: a ← M·a for each row a (i.e. a·Mᵀ, §3.8).
 class Hadamard {

@@ -2,6 +2,7 @@
 // Paley I (q+1, q ≡ 3 mod 4 a prime power), Paley II (2(q+1), q ≡ 1 mod 4), doubling, and the
 // Williamson array for 156 = 4·39 and 172 = 4·43 from a small table of half-rows that osp's own
 // search (tools/williamson_search.cpp) found.
+#include <array>
 #include <cstdlib>
 #include <string_view>
 
@@ -118,7 +119,7 @@ std::vector<int8_t> doubled(const std::vector<int8_t>& h, int k) {
 // first solution printed by `williamson_search 39` and `williamson_search 43` (see that file).
 struct WilliamsonTable {
   int n;
-  std::string_view half_rows[4];  // A, B, C, D
+  std::array<std::string_view, 4> half_rows;  // A, B, C, D
 };
 constexpr WilliamsonTable kWilliamson[] = {
     {39, {"++---+-++++---+---+-", "+-+-++----+++--++---",  //
@@ -127,33 +128,11 @@ constexpr WilliamsonTable kWilliamson[] = {
           "++++-----+--+-+--+++--", "+++---+++-+-++---+----"}},
 };
 
-// Williamson array H = [[A, B, C, D], [−B, A, −D, C], [−C, D, A, −B], [−D, −C, B, A]], order 4n;
-// block (I, J) at rows I·n.., columns J·n.., circulant entry (i, j) = x_{(j − i) mod n}.
-std::vector<int8_t> williamson(int n) {
-  static const int kBlock[4][4] = {{0, 1, 2, 3}, {1, 0, 3, 2}, {2, 3, 0, 1}, {3, 2, 1, 0}};
-  static const int kSign[4][4] = {{1, 1, 1, 1}, {-1, 1, -1, 1}, {-1, 1, 1, -1}, {-1, -1, 1, 1}};
-  const WilliamsonTable* t = nullptr;
+const WilliamsonTable& williamson_table(int n) {
   for (const auto& w : kWilliamson)
-    if (w.n == n) t = &w;
-  OSP_CHECK(t != nullptr, "no Williamson table for n = {}", n);
-  std::vector<int8_t> first_rows(size_t(4 * n));  // (4, n): full first rows of A, B, C, D
-  for (int b = 0; b < 4; ++b) {
-    const std::string_view half = t->half_rows[b];
-    OSP_CHECK(int(half.size()) == (n + 1) / 2, "Williamson half-row {} for n = {} has length {}", b,
-              n, half.size());
-    for (int i = 0; i <= n / 2; ++i) {
-      const int8_t v = half[size_t(i)] == '+' ? 1 : -1;
-      first_rows[size_t(b * n + i)] = first_rows[size_t(b * n + (n - i) % n)] = v;
-    }
-  }
-  const int k = 4 * n;
-  std::vector<int8_t> h(size_t(k * k));
-  for (int i = 0; i < k; ++i)
-    for (int j = 0; j < k; ++j) {
-      const int bi = i / n, bj = j / n, shift = ((j % n) - (i % n) + n) % n;
-      h[size_t(i * k + j)] = int8_t(kSign[bi][bj] * first_rows[size_t(kBlock[bi][bj] * n + shift)]);
-    }
-  return h;
+    if (w.n == n) return w;
+  OSP_CHECK(false, "no Williamson table for n = {}", n);
+  return kWilliamson[0];
 }
 
 bool is_hadamard(const std::vector<int8_t>& h, int k) {
@@ -167,6 +146,31 @@ bool is_hadamard(const std::vector<int8_t>& h, int k) {
 }
 
 }  // namespace
+
+Result<std::vector<int8_t>> williamson_hadamard(const std::array<std::string_view, 4>& half_rows) {
+  const int n = 2 * int(half_rows[0].size()) - 1;
+  std::vector<int8_t> first_rows(size_t(4 * n));  // (4, n): full first rows of A, B, C, D
+  for (int b = 0; b < 4; ++b) {
+    const std::string_view half = half_rows[size_t(b)];
+    if (2 * int(half.size()) - 1 != n || half.find_first_not_of("+-") != std::string_view::npos)
+      return make_error("Williamson half-rows must be four strings of '+'/'-' of one length");
+    for (int i = 0; i <= n / 2; ++i)
+      first_rows[size_t(b * n + i)] = first_rows[size_t(b * n + (n - i) % n)] = half[size_t(i)] == '+' ? 1 : -1;
+  }
+  // H = [[A, B, C, D], [−B, A, −D, C], [−C, D, A, −B], [−D, −C, B, A]]: block (I, J) at rows
+  // I·n.., columns J·n..; circulant entry (i, j) = x_{(j − i) mod n}.
+  static const int kBlock[4][4] = {{0, 1, 2, 3}, {1, 0, 3, 2}, {2, 3, 0, 1}, {3, 2, 1, 0}};
+  static const int kSign[4][4] = {{1, 1, 1, 1}, {-1, 1, -1, 1}, {-1, 1, 1, -1}, {-1, -1, 1, 1}};
+  const int k = 4 * n;
+  std::vector<int8_t> h(size_t(k * k));
+  for (int i = 0; i < k; ++i)
+    for (int j = 0; j < k; ++j) {
+      const int bi = i / n, bj = j / n, shift = ((j % n) - (i % n) + n) % n;
+      h[size_t(i * k + j)] = int8_t(kSign[bi][bj] * first_rows[size_t(kBlock[bi][bj] * n + shift)]);
+    }
+  if (!is_hadamard(h, k)) return make_error("the Williamson array of order {} is not a Hadamard matrix", k);
+  return h;
+}
 
 Result<std::vector<int8_t>> hadamard_base(int k) {
   std::vector<int8_t> h;
@@ -182,8 +186,8 @@ Result<std::vector<int8_t>> hadamard_base(int k) {
     case 60: h = paley1(FiniteField(59, 1)); break;
     case 108: h = paley1(FiniteField(107, 1)); break;
     case 140: h = paley1(FiniteField(139, 1)); break;
-    case 156: h = williamson(39); break;
-    case 172: h = williamson(43); break;
+    case 156: return williamson_hadamard(williamson_table(39).half_rows);
+    case 172: return williamson_hadamard(williamson_table(43).half_rows);
     default:
       return make_error("no {}x{} Hadamard base matrix in osp (orders: 1, 12, 20, 28, 36, 40, 44, "
                         "52, 60, 108, 140, 156, 172)", k, k);
