@@ -20,27 +20,12 @@
 #include "model/flops.h"
 #include "model/init.h"
 #include "quant/ptq.h"
+#include "reference_run.h"
 
 namespace {
 
 using namespace osp;
 using namespace osp::model;
-
-nlohmann::json run_torch(const ModelConfig& c, int64_t batch, int64_t seq, int steps) {
-  const nlohmann::json j = {{"layers", c.layers}, {"hidden", c.hidden}, {"heads", c.heads},
-                            {"kv_heads", c.kv_heads}, {"ffn", c.ffn}, {"vocab", c.vocab},
-                            {"norm", norm_kind_name(c.norm)}, {"emb_proj", c.emb_proj}, {"tie", c.tie}};
-  const std::string cmd = fmt::format(
-      "'{}' '{}/torch_train_step.py' --forward-only --config '{}' --batch {} --seq {} --steps {} --threads {}",
-      OSP_BENCH_PYTHON, OSP_BENCH_DIR, j.dump(), batch, seq, steps, omp_get_max_threads());
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return {};
-  std::string out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  if (pclose(p) != 0 || out.empty()) return {};
-  return nlohmann::json::parse(out, nullptr, false);
-}
 
 struct Row {
   std::string name;
@@ -123,7 +108,7 @@ int main(int argc, char** argv) {
   }
   if (torch) {
     const int64_t batch = std::min<int64_t>(windows, 4);  // the evaluation code's batch of 4 windows
-    const nlohmann::json t = run_torch(cfg, batch, seq, 5);
+    const nlohmann::json t = bench::run_reference(bench::torch_step_command(cfg, batch, seq, 5, true));
     if (t.is_object() && t.contains("median_s")) {
       const double tps = double(batch * seq) / t["median_s"].get<double>();
       fmt::print("{:<16} {:>10} {:>10.2f} {:>12.0f} {:>7.1f}%   (forward + loss, no_grad; torch {}, {} threads)\n",

@@ -18,6 +18,7 @@
 #include "data/file_util.h"
 #include "data/parallel.h"
 #include "data/tokenizer.h"
+#include "reference_run.h"
 
 namespace {
 
@@ -54,18 +55,8 @@ Figures reference_throughput(const std::string& tokenizer, const std::string& do
   const std::string command =
       fmt::format("'{}' '{}/tokenizers_throughput.py' '{}' '{}' {} {}", OSP_BENCH_PYTHON,
                   OSP_BENCH_DIR, tokenizer, docs, threads, repeats);
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {};
-  std::string out;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  if (pclose(pipe) != 0) {
-    fmt::print(stderr, "reference run failed: {}\n", command);
-    return {};
-  }
-  const auto j = nlohmann::json::parse(out, nullptr, false);
-  if (!j.is_object()) return {};
+  const auto j = osp::bench::run_reference(command);
+  if (j.is_null()) return {};
   return {j["bytes"].get<double>() / 1e6 / j["seconds"].get<double>(), j["tokens"].get<uint64_t>()};
 }
 

@@ -18,31 +18,10 @@
 #include "model/flops.h"
 #include "model/init.h"
 #include "model/llama.h"
-
-namespace {
+#include "reference_run.h"
 
 using namespace osp;
 using namespace osp::model;
-
-std::string torch_command(const ModelConfig& c, int64_t batch, int64_t seq, int steps) {
-  nlohmann::json j = {{"layers", c.layers}, {"hidden", c.hidden}, {"heads", c.heads},
-                      {"kv_heads", c.kv_heads}, {"ffn", c.ffn}, {"vocab", c.vocab},
-                      {"norm", norm_kind_name(c.norm)}, {"emb_proj", c.emb_proj}, {"tie", c.tie}};
-  return fmt::format("'{}' '{}/torch_train_step.py' --config '{}' --batch {} --seq {} --steps {} --threads {}",
-                     OSP_BENCH_PYTHON, OSP_BENCH_DIR, j.dump(), batch, seq, steps, omp_get_max_threads());
-}
-
-nlohmann::json run_torch(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return {};
-  std::string out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  if (pclose(p) != 0 || out.empty()) return {};
-  return nlohmann::json::parse(out, nullptr, false);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   select_blas_kernel(argv);
@@ -94,7 +73,7 @@ int main(int argc, char** argv) {
   fmt::print("{:<10} {:>10.1f} {:>12.0f} {:>10.1f} {:>7.1f}%\n", "osp", step_s * 1e3,
              tokens_per_step / step_s, gflops, 100 * gflops / roof);
   if (torch) {
-    const nlohmann::json r = run_torch(torch_command(cfg, batch, seq, steps));
+    const nlohmann::json r = bench::run_reference(bench::torch_step_command(cfg, batch, seq, steps, false));
     if (r.is_object() && r.contains("median_s")) {
       const double ts = r["median_s"].get<double>();
       const double tg = training_flops_per_token(cfg, seq) * tokens_per_step / ts / 1e9;
@@ -104,7 +83,7 @@ int main(int argc, char** argv) {
                  ts / step_s, r["torch"].get<std::string>(), r["threads"].get<int>(),
                  r["blas"].get<std::string>());
     } else {
-      fmt::print("pytorch: not run (the command failed: {})\n", torch_command(cfg, batch, seq, steps));
+      fmt::print("pytorch: not run (the command failed: {})\n", bench::torch_step_command(cfg, batch, seq, steps, false));
     }
   }
   return 0;
