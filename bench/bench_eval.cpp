@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <omp.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
   select_blas_kernel(argv);
   verify_blas(argv);
   enable_flush_to_zero();
-  int64_t windows = 16, seq = 256, calib = 64, ffn = 1024;
+  int64_t windows = 64, seq = 256, calib = 64, ffn = 1024;
   bool torch = true;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--windows") && i + 1 < argc) windows = std::atoll(argv[++i]);
@@ -62,11 +63,25 @@ int main(int argc, char** argv) {
   for (auto& x : calib_tokens) x = int32_t(rng.below(uint64_t(cfg.vocab)));
 
   std::vector<Row> rows;
+  // Each evaluation runs twice and the faster run counts (the first one also pays for first
+  // touches of the activation buffers and the thread pool's start).
+  auto timed_ppl = [&](const ModelConfig& c, const LlamaWeights<float>& wt, ForwardTap<float>* tap,
+                       double& best_s) -> Result<eval::PerplexityResult> {
+    Result<eval::PerplexityResult> r = make_error("not run");
+    best_s = INFINITY;
+    for (int rep = 0; rep < 2; ++rep) {
+      Timer t;
+      r = eval::perplexity<float>(c, wt, tokens, seq, tap);
+      if (!r) return r;
+      best_s = std::min(best_s, t.seconds());
+    }
+    return r;
+  };
   {
-    Timer t;
-    auto r = eval::perplexity<float>(cfg, w, tokens, seq);
+    double s = 0;
+    auto r = timed_ppl(cfg, w, nullptr, s);
     if (!r) return fmt::print(stderr, "bench_eval: {}\n", r.error().message), 1;
-    rows.push_back({"FP (16-16-16)", 0, t.seconds(), r->ppl});
+    rows.push_back({"FP (16-16-16)", 0, s, r->ppl});
   }
   struct Mode {
     const char* name;
@@ -83,10 +98,10 @@ int main(int argc, char** argv) {
     auto q = quant::prepare_ptq(cfg, table, params.data(), s, calib_tokens);
     if (!q) return fmt::print(stderr, "bench_eval: {}: {}\n", m.name, q.error().message), 1;
     const double prep = tp.seconds();
-    Timer te;
-    auto r = eval::perplexity<float>(q->model.config, q->model.weights(), tokens, seq, q->tap.get());
+    double eval_s = 0;
+    auto r = timed_ppl(q->model.config, q->model.weights(), q->tap.get(), eval_s);
     if (!r) return fmt::print(stderr, "bench_eval: {}: {}\n", m.name, r.error().message), 1;
-    rows.push_back({m.name, prep, te.seconds(), r->ppl});
+    rows.push_back({m.name, prep, eval_s, r->ppl});
   }
 
   const double n_tokens = double(windows * seq);

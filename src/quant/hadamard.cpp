@@ -1,6 +1,7 @@
 // Hadamard transforms (measurement.md §3.8).
 #include "quant/hadamard.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace osp::quant {
@@ -57,12 +58,20 @@ void Hadamard::apply(T* rows, int64_t count) const {
       T* a = rows + r * n_;
       for (int64_t i = 0; i < k_; ++i) fwht(a + i * m, m);
       if (k_ > 1) {
-        for (int64_t i = 0; i < k_; ++i)
-          for (int64_t j = 0; j < m; ++j) {
-            T s = 0;
-            for (int64_t l = 0; l < k_; ++l) s += T(hk_[size_t(i * k_ + l)]) * a[l * m + j];
-            tmp[size_t(i * m + j)] = s;
+        // Row i of H_K·A: ± rows of A added in order l = 0, 1, … (the sum order of Σ_l), over
+        // contiguous rows so that it vectorizes; the entries are ±1, so add or subtract.
+        for (int64_t i = 0; i < k_; ++i) {
+          T* out = tmp.data() + i * m;
+          std::fill(out, out + m, T(0));
+          for (int64_t l = 0; l < k_; ++l) {
+            const T* src = a + l * m;
+            if (hk_[size_t(i * k_ + l)] > 0) {
+              for (int64_t j = 0; j < m; ++j) out[j] += src[j];
+            } else {
+              for (int64_t j = 0; j < m; ++j) out[j] -= src[j];
+            }
           }
+        }
         for (int64_t j = 0; j < n_; ++j) a[j] = tmp[size_t(j)] / sq;
       } else {
         for (int64_t j = 0; j < n_; ++j) a[j] /= sq;
