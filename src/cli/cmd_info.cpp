@@ -44,16 +44,9 @@ void print_json(const ojson& j) {
   fmt::print("{}\n", j.dump(2, ' ', false, ojson::error_handler_t::replace));
 }
 
-const char* gguf_value_type_name(io::GgufValueType t) {
-  static constexpr const char* kNames[] = {"u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool",
-                                           "string", "array", "u64", "i64", "f64"};
-  const auto i = uint32_t(t);
-  return i < std::size(kNames) ? kNames[i] : "unknown";  // the reader validated it
-}
-
 std::string gguf_type_label(const io::GgufValue& v) {
-  return v.type == io::GgufValueType::kArray ? fmt::format("array[{}]", gguf_value_type_name(v.elem))
-                                             : gguf_value_type_name(v.type);
+  return v.type == io::GgufValueType::kArray ? fmt::format("array[{}]", io::gguf_value_type_name(v.elem))
+                                             : io::gguf_value_type_name(v.type);
 }
 
 // A metadata value as JSON: scalars as numbers/bools/strings (f32 by its shortest decimal form),

@@ -150,14 +150,17 @@ std::optional<uint64_t> GgufValue::as_uint() const {
   }
 }
 
+const char* gguf_value_type_name(GgufValueType t) {
+  static constexpr const char* kNames[] = {"u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool",
+                                           "string", "array", "u64", "i64", "f64"};
+  const auto i = uint32_t(t);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
+}
+
 std::string GgufValue::summary() const {
   switch (type) {
     case GgufValueType::kString: return s.size() > 60 ? fmt::format("\"{}…\" ({} bytes)", s.substr(0, 60), s.size()) : fmt::format("\"{}\"", s);
-    case GgufValueType::kArray: {
-      static constexpr const char* kNames[] = {"u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool",
-                                               "string", "array", "u64", "i64", "f64"};
-      return fmt::format("[{} × {}]", array.size(), kNames[uint32_t(elem)]);  // elem was validated
-    }
+    case GgufValueType::kArray: return fmt::format("[{} × {}]", array.size(), gguf_value_type_name(elem));
     case GgufValueType::kF32: case GgufValueType::kF64: return fmt::format("{}", f);
     case GgufValueType::kBool: return u ? "true" : "false";
     case GgufValueType::kI8: case GgufValueType::kI16: case GgufValueType::kI32: case GgufValueType::kI64: return fmt::format("{}", i);

@@ -17,6 +17,9 @@
 
 namespace osp::io {
 
+// "u8", "i8", …, "string", "array", "f64" (GGUF's value type names); "unknown" out of range.
+const char* gguf_value_type_name(GgufValueType t);
+
 struct GgufValue {
   GgufValueType type = GgufValueType::kU8;
   uint64_t u = 0;       // unsigned integers and bool
