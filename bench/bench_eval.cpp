@@ -20,6 +20,7 @@
 #include "eval/perplexity.h"
 #include "model/flops.h"
 #include "model/init.h"
+#include "ops/roofline.h"
 #include "quant/ptq.h"
 #include "reference_run.h"
 
@@ -65,13 +66,14 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   // Each evaluation runs twice and the faster run counts (the first one also pays for first
   // touches of the activation buffers and the thread pool's start).
-  auto timed_ppl = [&](const ModelConfig& c, const LlamaWeights<float>& wt, ForwardTap<float>* tap,
+  ops::Context ctx = ops::Context::cpu();
+  auto timed_ppl = [&](const ModelConfig& c, const LlamaWeights<float>& wt, ForwardTap* tap,
                        double& best_s) -> Result<eval::PerplexityResult> {
     Result<eval::PerplexityResult> r = make_error("not run");
     best_s = INFINITY;
     for (int rep = 0; rep < 2; ++rep) {
       Timer t;
-      r = eval::perplexity<float>(c, wt, tokens, seq, tap);
+      r = eval::perplexity<float>(ctx, c, wt, tokens, seq, tap);
       if (!r) return r;
       best_s = std::min(best_s, t.seconds());
     }
@@ -95,7 +97,7 @@ int main(int argc, char** argv) {
     quant::PtqSettings s;
     s.rotate = m.rotate, s.weights = m.weights, s.calib_windows = calib, s.calib_len = seq;
     Timer tp;
-    auto q = quant::prepare_ptq(cfg, table, params.data(), s, calib_tokens);
+    auto q = quant::prepare_ptq(ctx, cfg, table, params.data(), s, calib_tokens);
     if (!q) return fmt::print(stderr, "bench_eval: {}: {}\n", m.name, q.error().message), 1;
     const double prep = tp.seconds();
     double eval_s = 0;
@@ -106,7 +108,7 @@ int main(int argc, char** argv) {
 
   const double n_tokens = double(windows * seq);
   const double flops = forward_flops_per_token(cfg, seq);
-  const double roof = measure_sgemm_gflops(2048, 5);
+  const double roof = ops::gemm_roofline(ctx, DType::kF32).gflops;
   fmt::print("osp bench_eval: perplexity throughput, unquantized and W4A4KV4 fake quantization\n");
   fmt::print("BLAS: {}\n", blas_description());
   fmt::print("model: {} layers, hidden {}, heads {}, ffn {}, vocab {} ({:.2f}M parameters); {} windows x {} tokens; "

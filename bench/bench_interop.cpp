@@ -56,7 +56,8 @@ int run(int64_t layers, const fs::path& dir, bool emb_proj) {
     fmt::print("| {} | {:.2f} GB | {:.2f} | {:.2f} |\n", what, double(bytes) / 1e9, sec, double(bytes) / 1e9 / sec);
   };
   auto t0 = Clock::now();
-  model::PlainLlama plain = model::fold_to_plain_llama(c, params.data());
+  ops::Context ctx = ops::Context::cpu();
+  model::PlainLlama plain = model::fold_to_plain_llama(ctx, c, params.data());
   row("fold (R1, R2 products in double)", uint64_t(table.num_parameters()) * 4, seconds_since(t0));
   for (auto dtype : {io::SafetensorsDType::kBF16, io::SafetensorsDType::kF32}) {
     const fs::path out = dir / std::string(io::safetensors_dtype_name(dtype));

@@ -14,6 +14,7 @@
 #include "core/timer.h"
 #include "model/init.h"
 #include "model/llama.h"
+#include "ops/roofline.h"
 #include "optim/newton_schulz.h"
 #include "optim/optimizer.h"
 
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   enable_flush_to_zero();
   int64_t batch = 8;
   const int64_t seq = 256;
+  ops::Context ctx = ops::Context::cpu();
   for (int i = 1; i + 1 < argc; ++i)
     if (!std::strcmp(argv[i], "--batch")) batch = std::atoll(argv[++i]);
 
@@ -64,14 +66,14 @@ int main(int argc, char** argv) {
     std::vector<int32_t> tokens(size_t(batch * seq)), targets(size_t(batch * seq));
     for (auto& x : tokens) x = int32_t(rng.below(4096));
     for (auto& x : targets) x = int32_t(rng.below(4096));
-    model::Llama<float> m(c, batch, seq, model::ForwardMode::kTrain);
+    model::Llama<float> m(ctx, c, batch, seq, model::ForwardMode::kTrain);
     const double fb = median_seconds(5, [&] {
       grads.zero();
       m.forward(w, tokens.data(), batch, seq);
       const auto l = m.loss(targets.data(), batch, seq);
       m.backward(w, g, tokens.data(), targets.data(), batch, seq, float(1.0 / double(l.count)));
     });
-    optim::Optimizer opt(table, oc);
+    optim::Optimizer opt(ctx, table, oc);
     const double os = median_seconds(5, [&] { opt.step(params.data(), grads.data(), 1.0); });
     fmt::print("{:<34} {:>12.1f} {:>12.2f} {:>9.1f}%\n",
                fmt::format("{} ({})", groups, oc.groups == optim::GroupsKind::kMuon ? "SSNorm + EmbProj" : "RMSNorm"),
@@ -80,7 +82,7 @@ int main(int argc, char** argv) {
 
   // Scaling: NS5 on one layer's matrices (q, k, v, o: D×D; gate, up: F×D; down: D×F) against the
   // layer's forward+backward GEMMs (6 FLOPs per weight per token) at the measured GEMM rate.
-  const double peak = measure_sgemm_gflops(1024, 5) * 1e9;
+  const double peak = ops::gemm_roofline(ctx, DType::kF32).gflops * 1e9;
   fmt::print("\nMuon NS5 per layer vs the layer's forward+backward (at SGEMM {:.0f} GFLOP/s)\n", peak / 1e9);
   fmt::print("{:>7} {:>10} {:>12} {:>12} {:>12} {:>12}\n", "hidden", "NS5 ms", "B=2K", "B=16K", "B=64K", "B=512K");
   for (int64_t d : {256, 384, 768, 1024}) {
@@ -91,10 +93,12 @@ int main(int argc, char** argv) {
     for (auto& x : wide) x = float(rng.normal());
     optim::NsWorkspace ws;
     const double t_sq = median_seconds(3, [&] {
-      optim::newton_schulz(sq.data(), sq.data(), d, d, 5, 1e-8, optim::NsPrecision::kF32, ws);
+      const TensorView v = TensorView::of(sq.data(), {d, d});
+      optim::newton_schulz(ctx, v, v, 5, 1e-8, optim::NsPrecision::kF32, ws);
     });
     const double t_wide = median_seconds(3, [&] {
-      optim::newton_schulz(wide.data(), wide.data(), f, d, 5, 1e-8, optim::NsPrecision::kF32, ws);
+      const TensorView v = TensorView::of(wide.data(), {f, d});
+      optim::newton_schulz(ctx, v, v, 5, 1e-8, optim::NsPrecision::kF32, ws);
     });
     const double ns = 4 * t_sq + 3 * t_wide;
     const double layer_weights = double(4 * d * d + 3 * d * f);

@@ -72,19 +72,19 @@ eval::ProgressFn window_progress(const char* what) {
   };
 }
 
-Result<eval::PerplexityResult> run_ppl(const io::LoadedModel& m, const EvalOptions& o,
+Result<eval::PerplexityResult> run_ppl(ops::Context& ctx, const io::LoadedModel& m, const EvalOptions& o,
                                        const std::vector<int32_t>& tokens, const quant::PtqSettings* q,
                                        const std::vector<int32_t>& calib, const char* label) {
   const int64_t window = std::min(o.window, m.config.context);
   if (q == nullptr) {
     const auto w = model::LlamaWeights<float>::bind(m.table, const_cast<float*>(m.params.data()));
-    return eval::perplexity<float>(m.config, w, tokens, window, nullptr, window_progress(label));
+    return eval::perplexity<float>(ctx, m.config, w, tokens, window, nullptr, window_progress(label));
   }
-  auto qm = quant::prepare_ptq(m.config, m.table, m.params.data(), *q, calib,
+  auto qm = quant::prepare_ptq(ctx, m.config, m.table, m.params.data(), *q, calib,
                                [](const std::string& s) { fmt::print(stderr, "{}\n", s); });
   if (!qm) return qm.error();
   for (const auto& n : qm->notes) fmt::print(stderr, "warning: {}\n", n);
-  auto r = eval::perplexity(qm->model.config, qm->model.weights(), tokens, window, qm->tap.get(),
+  auto r = eval::perplexity(ctx, qm->model.config, qm->model.weights(), tokens, window, qm->tap.get(),
                             window_progress(label));
   if (r && qm->tap->constant_groups() > 0)
     fmt::print(stderr, "note: {} constant per-head groups left exact (spec §3.6)\n", qm->tap->constant_groups());
@@ -129,7 +129,8 @@ void print_ppl(const eval::PerplexityResult& r, const std::string& settings, boo
 int cmd_ppl(EvalOptions o) {
   auto l = load_for_ppl(o);
   if (!l) return fail(l.error().message);
-  auto r = run_ppl(l->model, o, l->tokens, nullptr, {}, "ppl");
+  ops::Context ctx = ops::Context::cpu();
+  auto r = run_ppl(ctx, l->model, o, l->tokens, nullptr, {}, "ppl");
   if (!r) return fail(r.error().message);
   print_ppl(*r, "fp32, unquantized", o.json);
   return 0;
@@ -150,7 +151,8 @@ int cmd_quant(EvalOptions o) {
     if (!c) return fail(c.error().message);
     calib = std::move(*c);
   }
-  auto r = run_ppl(l->model, o, l->tokens, &s, calib, "quant");
+  ops::Context ctx = ops::Context::cpu();
+  auto r = run_ppl(ctx, l->model, o, l->tokens, &s, calib, "quant");
   if (!r) return fail(r.error().message);
   print_ppl(*r, fmt::format("W{}A{}KV{}, rotate {}, weights {}", s.w_bits, s.a_bits, s.kv_bits,
                             o.rotate, o.weights), o.json);
@@ -164,6 +166,7 @@ int cmd_table(EvalOptions o) {
   std::string calib_error;
   if (auto c = calib_tokens(o); c) calib = std::move(*c);
   else calib_error = c.error().message;
+  ops::Context ctx = ops::Context::cpu();
   struct Row { const char* name; bool quant; quant::Rotate rot; quant::WeightMethod wm; };
   const Row rows[] = {{"FP (16-16-16)", false, quant::Rotate::kNone, quant::WeightMethod::kRtn},
                       {"RTN", true, quant::Rotate::kNone, quant::WeightMethod::kRtn},
@@ -179,7 +182,7 @@ int cmd_table(EvalOptions o) {
     } else {
       quant::PtqSettings s = ptq_settings(o, l->model.config);
       s.rotate = row.rot, s.weights = row.wm;
-      auto r = run_ppl(l->model, o, l->tokens, row.quant ? &s : nullptr, calib, row.name);
+      auto r = run_ppl(ctx, l->model, o, l->tokens, row.quant ? &s : nullptr, calib, row.name);
       cell = r ? fmt::format("{:.2f}", r->ppl) : "n/a: " + r.error().message;
       out.push_back({{"row", row.name}, {"ppl", r ? nlohmann::json(r->ppl) : nlohmann::json(nullptr)}});
     }
@@ -205,7 +208,8 @@ int cmd_kurtosis(EvalOptions o) {
   if (!t) return fail(t.error().message);
   const auto w = model::LlamaWeights<float>::bind(m->table, m->params.data());
   const auto t0 = std::chrono::steady_clock::now();
-  auto s = eval::measure_activations(m->config, w, *t, o.rows, o.width, *proto,
+  ops::Context ctx = ops::Context::cpu();
+  auto s = eval::measure_activations(ctx, m->config, w, *t, o.rows, o.width, *proto,
                                      [&](int64_t done, int64_t total) {
                                        fmt::print(stderr, "\rkurtosis: {}/{} ({:.1f} s)", done, total, seconds_since(t0));
                                        if (done == total) fmt::print(stderr, "\n");

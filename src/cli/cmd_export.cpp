@@ -37,7 +37,8 @@ std::optional<std::filesystem::path> tokenizer_for(const ExportOptions& o) {
 int run_export(const ExportOptions& o, bool gguf) {
   auto m = io::load_model(o.model);
   if (!m) return fail(m.error().message);
-  const model::PlainLlama plain = model::fold_to_plain_llama(m->config, m->params.data());
+  ops::Context ctx = ops::Context::cpu();
+  const model::PlainLlama plain = model::fold_to_plain_llama(ctx, m->config, m->params.data());
   for (const auto& n : plain.notices) fmt::print("note: {}\n", n);
   if (gguf) {
     auto type = io::parse_gguf_export_type(o.type);

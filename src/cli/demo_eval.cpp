@@ -12,6 +12,7 @@
 #include "io/model_file.h"
 #include "model/forward_tap.h"
 #include "model/llama.h"
+#include "ops/row_stats.h"
 #include "quant/ptq.h"
 #include "report/report.h"
 #include "report/run_data.h"
@@ -22,13 +23,11 @@ namespace {
 namespace fs = std::filesystem;
 
 // Per-channel max |x| of hidden state `index` over every token it sees.
-class ChannelMaxTap : public model::ForwardTap<float> {
+class ChannelMaxTap : public model::ForwardTap {
  public:
   ChannelMaxTap(int index, int64_t dim) : index_(index), max_(size_t(dim), 0.0) {}
-  void hidden_state(int index, const float* x, int64_t rows, int64_t dim) override {
-    if (index != index_) return;
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < dim; ++j) max_[size_t(j)] = std::max(max_[size_t(j)], double(std::abs(x[r * dim + j])));
+  void hidden_state(ops::Context& ctx, int index, TensorView x) override {
+    if (index == index_) ops::column_abs_max(ctx, TensorView::of(max_.data(), {int64_t(max_.size())}), x);
   }
   const std::vector<double>& max() const { return max_; }
 
@@ -37,13 +36,13 @@ class ChannelMaxTap : public model::ForwardTap<float> {
   std::vector<double> max_;
 };
 
-Result<double> quantized_ppl(const io::LoadedModel& m, quant::Rotate rotate, std::span<const int32_t> tokens,
+Result<double> quantized_ppl(ops::Context& ctx, const io::LoadedModel& m, quant::Rotate rotate, std::span<const int32_t> tokens,
                              int64_t window) {
   quant::PtqSettings s;
   s.rotate = rotate;
-  auto q = quant::prepare_ptq(m.config, m.table, m.params.data(), s, {});
+  auto q = quant::prepare_ptq(ctx, m.config, m.table, m.params.data(), s, {});
   if (!q) return q.error();
-  auto r = eval::perplexity(q->model.config, q->model.weights(), tokens, window, q->tap.get());
+  auto r = eval::perplexity(ctx, q->model.config, q->model.weights(), tokens, window, q->tap.get());
   if (!r) return r.error();
   return r->ppl;
 }
@@ -60,21 +59,22 @@ Result<DemoResult> evaluate_demo_run(const DemoVariant& v, const fs::path& run_d
   const std::vector<int32_t> tokens(raw.begin(), raw.end());
   const int64_t window = std::min<int64_t>(m->config.context, 128);
 
-  auto fp = eval::perplexity(m->config, w, tokens, window);
+  ops::Context ctx = ops::Context::cpu();
+  auto fp = eval::perplexity(ctx, m->config, w, tokens, window);
   if (!fp) return fp.error();
-  auto rtn = quantized_ppl(*m, quant::Rotate::kNone, tokens, window);
+  auto rtn = quantized_ppl(ctx, *m, quant::Rotate::kNone, tokens, window);
   if (!rtn) return rtn.error();
-  auto had = quantized_ppl(*m, quant::Rotate::kFfn, tokens, window);
+  auto had = quantized_ppl(ctx, *m, quant::Rotate::kFfn, tokens, window);
   if (!had) return had.error();
   // Kurtosis on the first 16 windows of 128 validation tokens (2,048 token vectors per state).
   const int64_t rows = std::min<int64_t>(16, int64_t(tokens.size()) / window);
-  auto kt = eval::measure_activations(m->config, w, tokens, rows, window, eval::Protocol::kToken);
+  auto kt = eval::measure_activations(ctx, m->config, w, tokens, rows, window, eval::Protocol::kToken);
   if (!kt) return kt.error();
-  auto ks = eval::measure_activations(m->config, w, tokens, rows, window, eval::Protocol::kSequence);
+  auto ks = eval::measure_activations(ctx, m->config, w, tokens, rows, window, eval::Protocol::kSequence);
   if (!ks) return ks.error();
   // Per-channel max |activation| of the last hidden state (the final norm's output, §1.3).
   ChannelMaxTap tap(int(m->config.layers), m->config.hidden);
-  model::Llama<float> fwd(m->config, rows, window, model::ForwardMode::kInference);
+  model::Llama<float> fwd(ctx, m->config, rows, window, model::ForwardMode::kInference);
   fwd.forward(w, tokens.data(), rows, window, &tap);
 
   nlohmann::json j = {{"name", v.name}, {"paper_row", v.paper_row}, {"command", command},

@@ -5,17 +5,26 @@
 #include "cli/commands.h"
 #include "core/cpu_setup.h"
 #include "core/version.h"
+#include "ops/gemm.h"
+#include "ops/roofline.h"
 
 namespace {
 
+// What runs here and how fast: BLAS, the bf16 GEMM, the rooflines MFU is measured against (from
+// the per-machine cache, measured now if it has none), and the CUDA backend (not built yet:
+// issue 15 needs a GPU to be written against).
 std::string version_text() {
-  return fmt::format("osp {}\nBLAS: {}\nCUDA: {}", OSP_VERSION, osp::blas_description(),
-#ifdef OSP_WITH_CUDA
-                     "compiled in"
-#else
-                     "not compiled in"
-#endif
-  );
+  osp::ops::Context ctx = osp::ops::Context::cpu();
+  const std::string missing = osp::ops::bf16_missing_cpu_feature(ctx);
+  std::string roof;
+  for (osp::DType dt : {osp::DType::kF32, osp::DType::kBF16}) {
+    osp::ops::Roofline r = osp::ops::cached_roofline(ctx, dt);
+    if (r.gflops == 0) r = osp::ops::gemm_roofline(ctx, dt);
+    roof += fmt::format("\n  {}", r.describe());
+  }
+  return fmt::format("osp {}\nCPU: {}\nBLAS (fp32): {}\nbf16 GEMM: {}{}\nroofline for MFU ({}):{}\nCUDA: not compiled in",
+                     OSP_VERSION, osp::cpu_model_name(), osp::blas_description(), osp::ops::bf16_gemm_description(ctx),
+                     missing.empty() ? "" : "; slow here, no " + missing, osp::ops::roofline_cache_path(), roof);
 }
 
 }  // namespace

@@ -17,11 +17,11 @@ bool verify_blas(char** argv);
 // Denormals are flushed to zero: denormal optimizer state slowed a prototype 2.4x.
 void enable_flush_to_zero();
 
-// The best single-precision GEMM rate (GFLOP/s) of a few n×n×n products with the threads in use:
-// the roofline MFU is measured against.
-double measure_sgemm_gflops(int n, int reps = 3);
-
 // "OpenBLAS 0.3.21, kernel SkylakeX (selected by osp), 2 threads".
 std::string blas_description();
+// The OpenBLAS kernel in use ("SkylakeX").
+std::string blas_kernel_name();
+// The CPU's model name from /proc/cpuinfo ("AMD EPYC 9R14"), or "unknown CPU".
+std::string cpu_model_name();
 
 }  // namespace osp

@@ -8,6 +8,7 @@
 
 #include "model/forward_tap.h"
 #include "model/llama.h"
+#include "ops/row_stats.h"
 
 namespace osp::eval {
 
@@ -19,62 +20,45 @@ Result<Protocol> parse_protocol(const std::string& name) {
 
 const char* protocol_name(Protocol p) { return p == Protocol::kToken ? "token" : "sequence"; }
 
-bool excess_kurtosis(const float* x, int64_t d, double* k) {
-  double s1 = 0, s4 = 0;
-  for (int64_t j = 0; j < d; ++j) {
-    const double v = x[j];
-    s1 += v;
-    s4 += (v * v) * (v * v);
-  }
-  const double mu = s1 / double(d);
-  double c2 = 0;
-  for (int64_t j = 0; j < d; ++j) c2 += (double(x[j]) - mu) * (double(x[j]) - mu);
-  if (d < 2 || c2 == 0) return false;
-  const double var = c2 / double(d - 1);  // centred, unbiased (§1.4)
-  *k = (s4 / double(d)) / (var * var) - 3.0;  // raw 4th moment, NOT centred (§1.4, quirk K2)
-  return true;
+bool excess_kurtosis(ops::Context& ctx, const float* x, int64_t d, double* k) {
+  double ratio = 0;
+  int32_t channel = 0;
+  ops::activation_row_stats(ctx, TensorView::of(k, {1}), TensorView::of(&ratio, {1}), TensorView::of(&channel, {1}),
+                            TensorView::of(x, {1, d}));
+  return !std::isnan(*k);
 }
 
 namespace {
 
 // Records k⁺ (or "skipped") for every vector of every state of one forward, and keeps the
 // running per-state maximum of |x_j| / rms(x).
-class StatsTap final : public model::ForwardTap<float> {
+class StatsTap final : public model::ForwardTap {
  public:
   StatsTap(int64_t states, int64_t max_vectors, std::vector<StateStats>& stats)
-      : n_states_(states), kplus_(size_t(states * max_vectors)), stats_(stats) {}
+      : n_states_(states), kplus_(size_t(states * max_vectors)), ratio_(size_t(max_vectors)),
+        channel_(size_t(max_vectors)), stats_(stats) {}
 
   void begin(int64_t vectors) { n_ = vectors; }
   // k⁺ of vector i of state s, or NaN when skipped.
   double kplus(int64_t s, int64_t i) const { return kplus_[size_t(s * n_ + i)]; }
 
-  void hidden_state(int index, const float* x, int64_t rows, int64_t dim) override {
+  void hidden_state(ops::Context& ctx, int index, TensorView x) override {
+    const int64_t rows = x.rows();
     OSP_CHECK(rows == n_ && index < n_states_, "unexpected hidden state {} with {} rows", index, rows);
-    std::vector<double> ratio(static_cast<size_t>(rows));
-    std::vector<int64_t> chan(static_cast<size_t>(rows));
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < rows; ++i) {
-      const float* v = x + i * dim;
-      double k = 0;
-      kplus_[size_t(index * n_ + i)] = excess_kurtosis(v, dim, &k) ? std::max(k, 0.0) : NAN;
-      double ss = 0, best = -1;
-      int64_t arg = -1;
-      for (int64_t j = 0; j < dim; ++j) {
-        ss += double(v[j]) * double(v[j]);
-        if (std::abs(double(v[j])) > best) best = std::abs(double(v[j])), arg = j;
-      }
-      const double rms = std::sqrt(ss / double(dim));
-      ratio[size_t(i)] = rms > 0 ? best / rms : 0;
-      chan[size_t(i)] = arg;
-    }
+    double* k = kplus_.data() + index * n_;
+    ops::activation_row_stats(ctx, TensorView::of(k, {rows}), TensorView::of(ratio_.data(), {rows}),
+                              TensorView::of(channel_.data(), {rows}), x);
     StateStats& st = stats_[size_t(index)];
-    for (int64_t i = 0; i < rows; ++i)
-      if (ratio[size_t(i)] > st.max_ratio) st.max_ratio = ratio[size_t(i)], st.max_channel = chan[size_t(i)];
+    for (int64_t i = 0; i < rows; ++i) {
+      if (!std::isnan(k[i])) k[i] = std::max(k[i], 0.0);
+      if (ratio_[size_t(i)] > st.max_ratio) st.max_ratio = ratio_[size_t(i)], st.max_channel = channel_[size_t(i)];
+    }
   }
 
  private:
   int64_t n_states_, n_ = 0;
-  std::vector<double> kplus_;
+  std::vector<double> kplus_, ratio_;
+  std::vector<int32_t> channel_;
   std::vector<StateStats>& stats_;
 };
 
@@ -107,7 +91,7 @@ void finish(ActivationStats& out, const RowAccum& acc, int64_t states) {
 
 // `token`: each distinct id runs once as a length-1 sequence at position 0 (§1.2 allows this);
 // each row then sums the values of its tokens.
-void run_token(const model::ModelConfig& c, const model::LlamaWeights<float>& w,
+void run_token(ops::Context& ctx, const model::ModelConfig& c, const model::LlamaWeights<float>& w,
                std::span<const int32_t> tok, ActivationStats& out, RowAccum& acc,
                const StatsProgressFn& progress) {
   const int64_t states = c.layers + 1;
@@ -117,7 +101,7 @@ void run_token(const model::ModelConfig& c, const model::LlamaWeights<float>& w,
   for (auto& [id, i] : index) i = int64_t(ids.size()), ids.push_back(id);
   const int64_t n = int64_t(ids.size()), chunk = std::min<int64_t>(n, 512);
   std::vector<double> kp(size_t(n * states));
-  model::Llama<float> m(c, chunk, 1, model::ForwardMode::kInference);
+  model::Llama<float> m(ctx, c, chunk, 1, model::ForwardMode::kInference);
   StatsTap tap(states, chunk, out.states);
   for (int64_t b0 = 0; b0 < n; b0 += chunk) {
     const int64_t b = std::min(chunk, n - b0);
@@ -140,12 +124,12 @@ void run_token(const model::ModelConfig& c, const model::LlamaWeights<float>& w,
 }
 
 // `sequence`: each row is one causal sequence of `width` tokens.
-void run_sequence(const model::ModelConfig& c, const model::LlamaWeights<float>& w,
+void run_sequence(ops::Context& ctx, const model::ModelConfig& c, const model::LlamaWeights<float>& w,
                   std::span<const int32_t> tok, ActivationStats& out, RowAccum& acc,
                   const StatsProgressFn& progress) {
   const int64_t states = c.layers + 1, wd = out.width;
   const int64_t batch = std::clamp<int64_t>(4096 / wd, 1, out.rows);
-  model::Llama<float> m(c, batch, wd, model::ForwardMode::kInference);
+  model::Llama<float> m(ctx, c, batch, wd, model::ForwardMode::kInference);
   StatsTap tap(states, batch * wd, out.states);
   for (int64_t r0 = 0; r0 < out.rows; r0 += batch) {
     const int64_t b = std::min(batch, out.rows - r0);
@@ -164,7 +148,7 @@ void run_sequence(const model::ModelConfig& c, const model::LlamaWeights<float>&
 
 }  // namespace
 
-Result<ActivationStats> measure_activations(const model::ModelConfig& config,
+Result<ActivationStats> measure_activations(ops::Context& ctx, const model::ModelConfig& config,
                                             const model::LlamaWeights<float>& weights,
                                             std::span<const int32_t> tokens, int64_t rows,
                                             int64_t width, Protocol protocol,
@@ -185,8 +169,8 @@ Result<ActivationStats> measure_activations(const model::ModelConfig& config,
   out.states.resize(size_t(states));
   RowAccum acc{std::vector<double>(size_t(rows * states), 0.0),
                std::vector<int64_t>(size_t(rows * states), 0)};
-  if (protocol == Protocol::kToken) run_token(config, weights, used, out, acc, progress);
-  else run_sequence(config, weights, used, out, acc, progress);
+  if (protocol == Protocol::kToken) run_token(ctx, config, weights, used, out, acc, progress);
+  else run_sequence(ctx, config, weights, used, out, acc, progress);
   finish(out, acc, states);
   return out;
 }

@@ -10,6 +10,7 @@
 #include "model/config.h"
 #include "model/forward_tap.h"
 #include "model/params.h"
+#include "ops/context.h"
 
 namespace osp::eval {
 
@@ -28,10 +29,9 @@ using ProgressFn = std::function<void(int64_t, int64_t)>;
 // tap: optional (fake quantization); it sees every window's forward. Error when N < W.
 // T = float is the protocol; T = double serves reference cross-checks.
 template <class T>
-Result<PerplexityResult> perplexity(const model::ModelConfig& config,
-                                    const model::LlamaWeights<T>& weights,
-                                    std::span<const int32_t> tokens, int64_t window,
-                                    model::ForwardTap<T>* tap = nullptr,
+Result<PerplexityResult> perplexity(ops::Context& ctx, const model::ModelConfig& config,
+                                    const model::LlamaWeights<T>& weights, std::span<const int32_t> tokens,
+                                    int64_t window, model::ForwardTap* tap = nullptr,
                                     const ProgressFn& progress = {});
 
 }  // namespace osp::eval

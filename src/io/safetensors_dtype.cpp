@@ -116,6 +116,8 @@ SafetensorsDType to_safetensors_dtype(DType dtype) {
       return SafetensorsDType::kBF16;
     case DType::kF16:
       return SafetensorsDType::kF16;
+    case DType::kI32:
+      return SafetensorsDType::kI32;
   }
   OSP_CHECK(false, "unknown DType {}", static_cast<int>(dtype));
   return SafetensorsDType::kF32;

@@ -14,6 +14,14 @@ int64_t default_ffn_size(int64_t hidden) { return ((8 * hidden / 3 + 127) / 128)
 
 std::string norm_kind_name(NormKind k) { return k == NormKind::kRms ? "rms" : "ssnorm"; }
 
+std::string precision_name(Precision p) { return p == Precision::kF32 ? "fp32" : "bf16"; }
+
+Result<Precision> parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::kF32;
+  if (name == "bf16") return Precision::kBF16;
+  return make_error("must be \"fp32\" or \"bf16\", got \"{}\"", name);
+}
+
 Result<ModelConfig> resolve(ModelConfig c) {
   auto positive = [](const char* field, int64_t v) -> Status {
     if (v < 1) return make_error("model.{} must be at least 1, got {}", field, v);

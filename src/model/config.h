@@ -12,6 +12,12 @@ namespace osp::model {
 
 enum class NormKind { kRms, kSingleScale };  // "rms" (per-channel gain) or "ssnorm" (one scalar)
 
+// The compute precision of a run (train.precision): what the GEMMs read. fp32, or bf16 operands
+// with fp32 accumulation over fp32 master weights (docs/engine.md).
+enum class Precision { kF32, kBF16 };
+std::string precision_name(Precision p);  // "fp32" / "bf16"
+Result<Precision> parse_precision(const std::string& name);
+
 struct ModelConfig {
   int64_t layers = 0;
   int64_t hidden = 0;

@@ -18,10 +18,12 @@ std::vector<uint64_t> shape_of(const ParamInfo& p) { return {p.shape.begin(), p.
 std::vector<double> to_double(const float* p, int64_t n) { return std::vector<double>(p, p + n); }
 
 // y (rows, D) = x (rows, D) · wᵀ with w (D, D), all in double, rounded to fp32 once.
-std::vector<float> times_transposed(const float* x, int64_t rows, const std::vector<double>& w, int64_t d) {
+std::vector<float> times_transposed(ops::Context& ctx, const float* x, int64_t rows, const std::vector<double>& w,
+                                    int64_t d) {
   const std::vector<double> xd = to_double(x, rows * d);
   std::vector<double> y(size_t(rows * d));
-  ops::matmul_forward<double>(y.data(), xd.data(), w.data(), rows, d, d);
+  ops::matmul_forward(ctx, TensorView::of(y.data(), {rows, d}), TensorView::of(xd.data(), {rows, d}),
+                      TensorView::of(w.data(), {d, d}));
   return std::vector<float>(y.begin(), y.end());
 }
 
@@ -39,7 +41,7 @@ const PlainTensor* PlainLlama::find(std::string_view name) const {
   return nullptr;
 }
 
-PlainLlama fold_to_plain_llama(const model::ModelConfig& c, const float* params) {
+PlainLlama fold_to_plain_llama(ops::Context& ctx, const model::ModelConfig& c, const float* params) {
   const model::ParamTable table(c);
   const int64_t d = c.hidden, v = c.vocab;
   PlainLlama out;
@@ -58,7 +60,7 @@ PlainLlama fold_to_plain_llama(const model::ModelConfig& c, const float* params)
       case ParamRole::kEmbedding:
         if (c.emb_proj) {  // E' = E · R1ᵀ
           const ParamInfo* r1 = table.find("model.embed_proj.weight");
-          t.owned = times_transposed(e, v, to_double(params + r1->offset, d * d), d);
+          t.owned = times_transposed(ctx, e, v, to_double(params + r1->offset, d * d), d);
         } else {
           t.view = {src, size_t(p.numel)};
         }
@@ -84,7 +86,7 @@ PlainLlama fold_to_plain_llama(const model::ModelConfig& c, const float* params)
     for (int64_t i = 0; i < d; ++i)
       for (int64_t j = 0; j < d; ++j) r2t[size_t(i * d + j)] = r2p[j * d + i];
     const float* head = c.tie ? e : params + table.find("lm_head.weight")->offset;
-    PlainTensor h{"lm_head.weight", {uint64_t(v), uint64_t(d)}, times_transposed(head, v, r2t, d), {}};
+    PlainTensor h{"lm_head.weight", {uint64_t(v), uint64_t(d)}, times_transposed(ctx, head, v, r2t, d), {}};
     if (c.tie) {
       out.config.tie = false;
       out.notices.push_back("tied embeddings with EmbProj export untied: E·R1ᵀ and E·R2 differ (osp-method.md §3)");

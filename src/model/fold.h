@@ -11,6 +11,7 @@
 #include "core/result.h"
 #include "model/config.h"
 #include "model/params.h"
+#include "ops/context.h"
 
 namespace osp::model {
 
@@ -30,8 +31,9 @@ struct PlainLlama {
   const PlainTensor* find(std::string_view name) const;
 };
 
-// `params` is laid out by ParamTable(config) and must outlive the result (unfolded tensors are
-// views into it). The products are computed in double and rounded to fp32 once.
-PlainLlama fold_to_plain_llama(const model::ModelConfig& config, const float* params);
+// `params` (host memory) is laid out by ParamTable(config) and must outlive the result (unfolded
+// tensors are views into it). The products are computed in double on the CPU context ctx and
+// rounded to fp32 once.
+PlainLlama fold_to_plain_llama(ops::Context& ctx, const model::ModelConfig& config, const float* params);
 
 }  // namespace osp::model

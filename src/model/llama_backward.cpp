@@ -1,10 +1,12 @@
 // The backward pass: the forward of llama_forward.cpp in reverse, op by op. d_resid_ carries
-// ∂loss/∂(residual stream) down the layers; d_a_/d_b_ are (N, D) scratch.
+// ∂loss/∂(residual stream) down the layers; d_a_/d_b_ are (N, D) scratch. Under bf16 every
+// weight-gradient GEMM reads a bf16 copy of its dy (gemm_grad) and adds into the fp32 gradients.
 #include <algorithm>
 
 #include "model/llama.h"
 #include "ops/attention.h"
 #include "ops/cross_entropy.h"
+#include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/matmul.h"
 #include "ops/rmsnorm.h"
@@ -14,60 +16,88 @@ namespace osp::model {
 
 template <class T>
 void Llama<T>::backward(const LlamaWeights<T>& w, const LlamaWeights<T>& g, const int32_t* tokens,
-                        const int32_t* targets, int64_t b, int64_t t, T loss_scale) {
+                        const int32_t* targets, int64_t b, int64_t t, double loss_scale) {
   OSP_CHECK(mode_ == ForwardMode::kTrain, "backward needs a model planned for training");
-  const int64_t n = b * t, d = cfg_.hidden, f = cfg_.ffn, dh = cfg_.head_dim(), v = cfg_.vocab;
+  const int64_t n = b * t, d = cfg_.hidden, f = cfg_.ffn, dh = cfg_.head_dim(), vocab = cfg_.vocab;
   const int64_t qd = cfg_.heads * dh, kvd = cfg_.kv_heads * dh;
-  const bool ss = cfg_.single_scale();
   const ops::AttentionShape shape{b, t, cfg_.heads, cfg_.kv_heads, dh};
+  ops::Context& ctx = ctx_;
+  auto rows = [n](const TensorView& v, int64_t cols) { return v.prefix({n, cols}); };
+  auto grad = [](T* p, int64_t r, int64_t c) { return TensorView::of(p, {r, c}); };
+  const TensorView d_resid = rows(d_resid_, d), d_a = rows(d_a_, d), d_b = rows(d_b_, d);
+  const TensorView d_q = rows(d_q_, qd), d_k = rows(d_k_, kvd), d_v = rows(d_v_, kvd);
+  const TensorView d_gate = rows(d_gate_, f), d_up = rows(d_up_, f), d_act = rows(d_act_, f);
 
   // Loss → logits (in place) → head (tied: g.head == g.embed, so both gradients add up).
-  ops::cross_entropy_backward(logits_, logits_, lse_, targets, n, v, loss_scale);
-  ops::matmul_backward(d_a_, g.head, logits_, head_in_, w.head, n, d, v);
-  T* d_norm_f = d_a_;
-  if (cfg_.emb_proj) {
-    ops::matmul_backward(d_b_, g.head_proj, d_a_, norm_f_, w.head_proj, n, d, d);
-    d_norm_f = d_b_;
+  const TensorView logits = rows(logits_, vocab), tg = TensorView::of(targets, {n});
+  ops::cross_entropy_backward(ctx, logits, logits, lse_.prefix({n}), tg, loss_scale);
+  if (precision_ == Precision::kF32) {
+    ops::matmul_backward(ctx, d_a, grad(g.head, vocab, d), logits, rows(head_in_, d), weight(w, w.head, vocab, d));
+  } else {
+    // bf16: in row blocks, so that the bf16 copy of dlogits needs no (N, V) buffer of its own.
+    const int64_t block = std::max<int64_t>(1, dy_bf16_.numel() / vocab);
+    for (int64_t r0 = 0; r0 < n; r0 += block) {
+      const int64_t nr = std::min(block, n - r0);
+      ops::matmul_backward(ctx, d_a.row_block(r0, nr), grad(g.head, vocab, d), gemm_grad(logits.row_block(r0, nr)),
+                           rows(head_in_, d).row_block(r0, nr), weight(w, w.head, vocab, d));
+    }
   }
-  std::fill(d_resid_, d_resid_ + n * d, T(0));
-  ops::rmsnorm_backward(d_resid_, g.final_norm, d_norm_f, resid_out_, rstd_f_, w.final_norm, n, d, ss);
+  TensorView d_norm_f = d_a;
+  if (cfg_.emb_proj) {
+    ops::matmul_backward(ctx, d_b, grad(g.head_proj, d, d), gemm_grad(d_a), rows(norm_f_, d),
+                         weight(w, w.head_proj, d, d));
+    d_norm_f = d_b;
+  }
+  ops::zero(ctx, d_resid);
+  ops::rmsnorm_backward(ctx, d_resid, TensorView::of(g.final_norm, gain(w.final_norm).shape()), d_norm_f,
+                        rows(resid_out_, d), rows(rstd_f_, 1), gain(w.final_norm));
 
   for (int64_t l = cfg_.layers - 1; l >= 0; --l) {
     const LayerWeights<T>& lw = w.layers[size_t(l)];
     const LayerWeights<T>& lg = g.layers[size_t(l)];
     const LayerActs& a = layers_[size_t(l)];
+    const TensorView norm1 = rows(a.norm1, d), norm2 = rows(a.norm2, d);
+    const TensorView q = rows(a.q, qd), k = rows(a.k, kvd), v = rows(a.v, kvd);
+    const auto dgain = [&](T* p) { return TensorView::of(p, gain(lw.input_norm).shape()); };
 
-    // FFN: d_resid_ is ∂/∂(layer output); the residual path passes it through unchanged.
-    ops::matmul_backward(d_act_, lg.down, d_resid_, a.act, lw.down, n, f, d);
-    ops::swiglu_backward(d_gate_, d_up_, d_act_, a.gate, a.up, n * f);
-    ops::matmul_backward(d_a_, lg.gate, d_gate_, a.norm2, lw.gate, n, d, f);
-    ops::matmul_backward(d_a_, lg.up, d_up_, a.norm2, lw.up, n, d, f, /*accumulate_dx=*/true);
-    ops::rmsnorm_backward(d_resid_, lg.post_attn_norm, d_a_, a.resid_mid, a.rstd2,
-                          lw.post_attn_norm, n, d, ss);
+    // FFN: d_resid is ∂/∂(layer output); the residual path passes it through unchanged.
+    ops::matmul_backward(ctx, d_act, grad(lg.down, d, f), gemm_grad(d_resid), rows(a.act, f), weight(w, lw.down, d, f));
+    ops::swiglu_backward(ctx, d_gate, d_up, d_act, rows(a.gate, f), rows(a.up, f));
+    ops::matmul_backward(ctx, d_a, grad(lg.gate, f, d), gemm_grad(d_gate), norm2, weight(w, lw.gate, f, d));
+    ops::matmul_backward(ctx, d_a, grad(lg.up, f, d), gemm_grad(d_up), norm2, weight(w, lw.up, f, d),
+                         /*accumulate_dx=*/true);
+    ops::rmsnorm_backward(ctx, d_resid, dgain(lg.post_attn_norm), d_a, rows(a.resid_mid, d), rows(a.rstd2, 1),
+                          gain(lw.post_attn_norm));
 
-    // Attention: d_resid_ is now ∂/∂(mid).
-    ops::matmul_backward(d_b_, lg.o, d_resid_, a.att, lw.o, n, qd, d);
-    ops::attention_backward(d_q_, d_k_, d_v_, d_b_, a.att, a.probs, a.q, a.k, a.v, workspace_, shape);
-    ops::rope_backward(d_q_, rope_, b, t, cfg_.heads);
-    ops::rope_backward(d_k_, rope_, b, t, cfg_.kv_heads);
-    ops::matmul_backward(d_a_, lg.q, d_q_, a.norm1, lw.q, n, d, qd);
-    ops::matmul_backward(d_a_, lg.k, d_k_, a.norm1, lw.k, n, d, kvd, /*accumulate_dx=*/true);
-    ops::matmul_backward(d_a_, lg.v, d_v_, a.norm1, lw.v, n, d, kvd, /*accumulate_dx=*/true);
-    ops::rmsnorm_backward(d_resid_, lg.input_norm, d_a_, a.resid_in, a.rstd1, lw.input_norm, n, d, ss);
+    // Attention: d_resid is now ∂/∂(mid).
+    ops::matmul_backward(ctx, d_b, grad(lg.o, d, qd), gemm_grad(d_resid), rows(a.att, qd), weight(w, lw.o, d, qd));
+    ops::attention_backward(ctx, d_q, d_k, d_v, d_b,  // qd = H·Dh = D
+                            a.probs.prefix({b * cfg_.heads * t, t}), q, k, v, workspace_, shape);
+    ops::rope_backward(ctx, d_q, rope_, t);
+    ops::rope_backward(ctx, d_k, rope_, t);
+    ops::matmul_backward(ctx, d_a, grad(lg.q, qd, d), gemm_grad(d_q), norm1, weight(w, lw.q, qd, d));
+    ops::matmul_backward(ctx, d_a, grad(lg.k, kvd, d), gemm_grad(d_k), norm1, weight(w, lw.k, kvd, d),
+                         /*accumulate_dx=*/true);
+    ops::matmul_backward(ctx, d_a, grad(lg.v, kvd, d), gemm_grad(d_v), norm1, weight(w, lw.v, kvd, d),
+                         /*accumulate_dx=*/true);
+    ops::rmsnorm_backward(ctx, d_resid, dgain(lg.input_norm), d_a, rows(a.resid_in, d), rows(a.rstd1, 1),
+                          gain(lw.input_norm));
   }
 
-  // Embedding (and R1): d_resid_ is ∂/∂(embedding output).
+  // Embedding (and R1): d_resid is ∂/∂(embedding output).
+  const TensorView dembed = grad(g.embed, vocab, d), tok = TensorView::of(tokens, {n});
   if (cfg_.emb_proj) {
-    ops::matmul_backward(d_a_, g.emb_proj, d_resid_, emb_, w.emb_proj, n, d, d);
-    ops::embedding_backward(g.embed, d_a_, tokens, n, d);
+    ops::matmul_backward(ctx, d_a, grad(g.emb_proj, d, d), gemm_grad(d_resid), rows(emb_, d),
+                         weight(w, w.emb_proj, d, d));
+    ops::embedding_backward(ctx, dembed, d_a, tok);
   } else {
-    ops::embedding_backward(g.embed, d_resid_, tokens, n, d);
+    ops::embedding_backward(ctx, dembed, d_resid, tok);
   }
 }
 
-template void Llama<float>::backward(const LlamaWeights<float>&, const LlamaWeights<float>&,
-                                     const int32_t*, const int32_t*, int64_t, int64_t, float);
-template void Llama<double>::backward(const LlamaWeights<double>&, const LlamaWeights<double>&,
-                                      const int32_t*, const int32_t*, int64_t, int64_t, double);
+template void Llama<float>::backward(const LlamaWeights<float>&, const LlamaWeights<float>&, const int32_t*,
+                                     const int32_t*, int64_t, int64_t, double);
+template void Llama<double>::backward(const LlamaWeights<double>&, const LlamaWeights<double>&, const int32_t*,
+                                      const int32_t*, int64_t, int64_t, double);
 
 }  // namespace osp::model

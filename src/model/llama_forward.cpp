@@ -1,10 +1,10 @@
 // The forward pass (osp-method.md §1.2) and the loss (§1.8).
 #include <algorithm>
-#include <cstring>
 
 #include "model/llama.h"
 #include "ops/attention.h"
 #include "ops/cross_entropy.h"
+#include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/matmul.h"
 #include "ops/rmsnorm.h"
@@ -13,84 +13,99 @@
 namespace osp::model {
 
 template <class T>
-void Llama<T>::forward(const LlamaWeights<T>& w, const int32_t* tokens, int64_t b, int64_t t,
-                       ForwardTap<T>* tap) {
-  OSP_CHECK(b >= 1 && b <= max_batch_ && t >= 1 && t <= max_seq_,
-            "batch {}x{} exceeds the planned {}x{}", b, t, max_batch_, max_seq_);
-  const int64_t n = b * t, d = cfg_.hidden, f = cfg_.ffn, dh = cfg_.head_dim();
+void Llama<T>::forward(const LlamaWeights<T>& w, const int32_t* tokens, int64_t b, int64_t t, ForwardTap* tap) {
+  OSP_CHECK(b >= 1 && b <= max_batch_ && t >= 1 && t <= max_seq_, "batch {}x{} exceeds the planned {}x{}", b, t,
+            max_batch_, max_seq_);
+  check_tap(tap);
+  const int64_t n = b * t, d = cfg_.hidden, f = cfg_.ffn, dh = cfg_.head_dim(), vocab = cfg_.vocab;
   const int64_t qd = cfg_.heads * dh, kvd = cfg_.kv_heads * dh;
   const float eps = float(cfg_.norm_eps);
-  const bool ss = cfg_.single_scale();
   const ops::AttentionShape shape{b, t, cfg_.heads, cfg_.kv_heads, dh};
+  ops::Context& ctx = ctx_;
+  auto rows = [n](const TensorView& v, int64_t cols) { return v.prefix({n, cols}); };
+  const TensorView tok = TensorView::of(tokens, {n});
 
   // Embedding, then R1 (x = E[t] · R1ᵀ).
-  T* x = layers_[0].resid_in;
+  TensorView x = rows(layers_[0].resid_in, d);
+  const TensorView embed = TensorView::of(w.embed, {vocab, d});
   if (cfg_.emb_proj) {
-    ops::embedding_forward(emb_, tokens, w.embed, n, d, cfg_.vocab);
-    ops::matmul_forward(x, emb_, w.emb_proj, n, d, d);
+    ops::embedding_forward(ctx, rows(emb_, d), tok, embed);
+    ops::matmul_forward(ctx, x, rows(emb_, d), weight(w, w.emb_proj, d, d));
   } else {
-    ops::embedding_forward(x, tokens, w.embed, n, d, cfg_.vocab);
+    ops::embedding_forward(ctx, x, tok, embed);
   }
-  if (tap != nullptr) tap->hidden_state(0, x, n, d);
+  if (tap != nullptr) tap->hidden_state(ctx, 0, x);
 
   const int64_t layers = tap != nullptr ? std::min(cfg_.layers, tap->layers_needed()) : cfg_.layers;
   for (int64_t l = 0; l < layers; ++l) {
     const LayerWeights<T>& lw = w.layers[size_t(l)];
-    LayerActs& a = layers_[size_t(l)];
-    T* next = l + 1 < cfg_.layers ? layers_[size_t(l + 1)].resid_in : resid_out_;
+    const LayerActs& a = layers_[size_t(l)];
+    const TensorView in = rows(a.resid_in, d), mid = rows(a.resid_mid, d);
+    const TensorView next = rows(l + 1 < cfg_.layers ? layers_[size_t(l + 1)].resid_in : resid_out_, d);
+    const TensorView norm1 = rows(a.norm1, d), norm2 = rows(a.norm2, d), att = rows(a.att, qd), act = rows(a.act, f);
+    const TensorView q = rows(a.q, qd), k = rows(a.k, kvd), v = rows(a.v, kvd);
+    const TensorView gate = rows(a.gate, f), up = rows(a.up, f);
     const int li = int(l);
 
     // Attention sub-layer: mid = x + Attn(Norm(x)).
-    ops::rmsnorm_forward(a.norm1, a.rstd1, a.resid_in, lw.input_norm, n, d, eps, ss);
-    if (tap != nullptr) tap->linear_input(LinearInput::kQkv, li, a.norm1, n, d);
-    ops::matmul_forward(a.q, a.norm1, lw.q, n, d, qd);
-    ops::matmul_forward(a.k, a.norm1, lw.k, n, d, kvd);
-    ops::matmul_forward(a.v, a.norm1, lw.v, n, d, kvd);
-    if (tap != nullptr) tap->value(li, a.v, n);
-    ops::rope_forward(a.q, rope_, b, t, cfg_.heads);
-    ops::rope_forward(a.k, rope_, b, t, cfg_.kv_heads);
-    if (tap != nullptr) tap->query_key(li, a.q, a.k, n);
-    ops::attention_forward(a.att, a.probs, a.q, a.k, a.v, workspace_, shape);
-    if (tap != nullptr) tap->linear_input(LinearInput::kAttnOut, li, a.att, n, qd);
-    if (a.resid_mid != a.resid_in) std::memcpy(a.resid_mid, a.resid_in, sizeof(T) * size_t(n * d));
-    ops::matmul_forward(a.resid_mid, a.att, lw.o, n, qd, d, /*accumulate=*/true);
+    ops::rmsnorm_forward(ctx, norm1, rows(a.rstd1, 1), in, gain(lw.input_norm), eps);
+    if (tap != nullptr) tap->linear_input(ctx, LinearInput::kQkv, li, norm1);
+    ops::matmul_forward(ctx, q, norm1, weight(w, lw.q, qd, d));
+    ops::matmul_forward(ctx, k, norm1, weight(w, lw.k, kvd, d));
+    ops::matmul_forward(ctx, v, norm1, weight(w, lw.v, kvd, d));
+    if (tap != nullptr) tap->value(ctx, li, v);
+    ops::rope_forward(ctx, q, rope_, t);
+    ops::rope_forward(ctx, k, rope_, t);
+    if (tap != nullptr) tap->query_key(ctx, li, q, k);
+    const TensorView probs = a.probs.empty() ? TensorView() : a.probs.prefix({b * cfg_.heads * t, t});
+    ops::attention_forward(ctx, att, probs, q, k, v, workspace_, shape);
+    if (tap != nullptr) tap->linear_input(ctx, LinearInput::kAttnOut, li, att);
+    if (mid.raw() != in.raw()) ops::copy(ctx, mid, in);
+    ops::matmul_forward(ctx, mid, att, weight(w, lw.o, d, qd), /*accumulate=*/true);
 
     // FFN sub-layer: next = mid + Down(silu(Gate(h)) · Up(h)), h = Norm(mid).
-    ops::rmsnorm_forward(a.norm2, a.rstd2, a.resid_mid, lw.post_attn_norm, n, d, eps, ss);
-    if (tap != nullptr) tap->linear_input(LinearInput::kGateUp, li, a.norm2, n, d);
-    ops::matmul_forward(a.gate, a.norm2, lw.gate, n, d, f);
-    ops::matmul_forward(a.up, a.norm2, lw.up, n, d, f);
-    ops::swiglu_forward(a.act, a.gate, a.up, n * f);
-    if (tap != nullptr) tap->linear_input(LinearInput::kDown, li, a.act, n, f);
-    if (next != a.resid_mid) std::memcpy(next, a.resid_mid, sizeof(T) * size_t(n * d));
-    ops::matmul_forward(next, a.act, lw.down, n, f, d, /*accumulate=*/true);
-    if (tap != nullptr && l + 1 < cfg_.layers) tap->hidden_state(li + 1, next, n, d);
+    ops::rmsnorm_forward(ctx, norm2, rows(a.rstd2, 1), mid, gain(lw.post_attn_norm), eps);
+    if (tap != nullptr) tap->linear_input(ctx, LinearInput::kGateUp, li, norm2);
+    ops::matmul_forward(ctx, gate, norm2, weight(w, lw.gate, f, d));
+    ops::matmul_forward(ctx, up, norm2, weight(w, lw.up, f, d));
+    ops::swiglu_forward(ctx, act, gate, up);
+    if (tap != nullptr) tap->linear_input(ctx, LinearInput::kDown, li, act);
+    if (next.raw() != mid.raw()) ops::copy(ctx, next, mid);
+    ops::matmul_forward(ctx, next, act, weight(w, lw.down, d, f), /*accumulate=*/true);
+    if (tap != nullptr && l + 1 < cfg_.layers) tap->hidden_state(ctx, li + 1, next);
   }
   if (layers < cfg_.layers) return;  // the tap has seen all it needs
 
   // Final norm, R2, head.
-  ops::rmsnorm_forward(norm_f_, rstd_f_, resid_out_, w.final_norm, n, d, eps, ss);
+  const TensorView norm_f = rows(norm_f_, d), head_in = rows(head_in_, d);
+  ops::rmsnorm_forward(ctx, norm_f, rows(rstd_f_, 1), rows(resid_out_, d), gain(w.final_norm), eps);
   if (tap != nullptr) {
-    tap->hidden_state(int(cfg_.layers), norm_f_, n, d);
-    tap->linear_input(LinearInput::kHead, -1, norm_f_, n, d);
+    tap->hidden_state(ctx, int(cfg_.layers), norm_f);
+    tap->linear_input(ctx, LinearInput::kHead, -1, norm_f);
   }
-  if (cfg_.emb_proj) ops::matmul_forward(head_in_, norm_f_, w.head_proj, n, d, d);
-  ops::matmul_forward(logits_, head_in_, w.head, n, d, cfg_.vocab);
+  if (cfg_.emb_proj) {
+    if (head_f32_.empty()) {
+      ops::matmul_forward(ctx, head_in, norm_f, weight(w, w.head_proj, d, d));
+    } else {  // bf16: the product in fp32, rounded once for the head GEMM
+      ops::matmul_forward(ctx, rows(head_f32_, d), norm_f, weight(w, w.head_proj, d, d));
+      ops::cast(ctx, head_in, rows(head_f32_, d));
+    }
+  }
+  ops::matmul_forward(ctx, rows(logits_, vocab), head_in, weight(w, w.head, vocab, d));
 }
 
 template <class T>
 LossSum Llama<T>::loss(const int32_t* targets, int64_t b, int64_t t) {
   const int64_t n = b * t;
   LossSum out;
-  out.nll_sum = ops::cross_entropy_forward(row_nll_.data(), lse_, logits_, targets, n, cfg_.vocab);
+  out.nll_sum = ops::cross_entropy_forward(ctx_, TensorView::of(row_nll_.data(), {n}), lse_.prefix({n}),
+                                           logits_.prefix({n, cfg_.vocab}), TensorView::of(targets, {n}));
   for (int64_t i = 0; i < n; ++i) out.count += targets[i] != ops::kIgnoreIndex;
   return out;
 }
 
-template void Llama<float>::forward(const LlamaWeights<float>&, const int32_t*, int64_t, int64_t,
-                                    ForwardTap<float>*);
-template void Llama<double>::forward(const LlamaWeights<double>&, const int32_t*, int64_t, int64_t,
-                                     ForwardTap<double>*);
+template void Llama<float>::forward(const LlamaWeights<float>&, const int32_t*, int64_t, int64_t, ForwardTap*);
+template void Llama<double>::forward(const LlamaWeights<double>&, const int32_t*, int64_t, int64_t, ForwardTap*);
 template LossSum Llama<float>::loss(const int32_t*, int64_t, int64_t);
 template LossSum Llama<double>::loss(const int32_t*, int64_t, int64_t);
 

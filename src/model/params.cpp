@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/check.h"
+#include "core/dtype.h"
 
 namespace osp::model {
 
@@ -60,6 +61,7 @@ const ParamInfo* ParamTable::find(const std::string& name) const {
 template <class T>
 LlamaWeights<T> LlamaWeights<T>::bind(const ParamTable& table, T* base) {
   LlamaWeights<T> w;
+  w.base = base;
   for (const auto& p : table.params()) {
     T* ptr = base + p.offset;
     if (p.layer < 0) {
@@ -96,5 +98,6 @@ LlamaWeights<T> LlamaWeights<T>::bind(const ParamTable& table, T* base) {
 
 template struct LlamaWeights<float>;
 template struct LlamaWeights<double>;
+template struct LlamaWeights<BFloat16>;
 
 }  // namespace osp::model

@@ -57,9 +57,11 @@ struct LayerWeights {
   T* down;            // (D, F)
 };
 
-// Typed views of every parameter in one flat buffer (weights, gradients or optimizer state).
+// Typed views of every parameter in one flat buffer (weights, gradients, optimizer state, or the
+// bf16 copies of mixed precision).
 template <class T>
 struct LlamaWeights {
+  T* base = nullptr;        // the flat buffer (table.total_elems() values)
   T* embed = nullptr;       // (V, D)
   T* emb_proj = nullptr;    // R1 (D, D), null without emb_proj
   std::vector<LayerWeights<T>> layers;

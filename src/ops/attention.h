@@ -1,8 +1,10 @@
 // Causal multi-head self-attention with grouped-query heads (osp-method.md §1.4), on RoPE'd q, k.
-// Query head a reads kv head a / (H / Hkv). Scores are scaled by 1/sqrt(Dh); softmax in the
-// compute type. Shapes: q, out (b, t, H·Dh); k, v (b, t, Hkv·Dh); probs (b, H, t, t).
+// Query head a reads kv head a / (H / Hkv). Scores are scaled by 1/sqrt(Dh); softmax in fp32 (or
+// f64). Shapes: q, out (B·T, H·Dh); k, v (B·T, Hkv·Dh); probs (B·H·T, T).
 #pragma once
 #include <cstdint>
+
+#include "ops/context.h"
 
 namespace osp::ops {
 
@@ -10,18 +12,19 @@ struct AttentionShape {
   int64_t batch, seq, heads, kv_heads, head_dim;
 };
 
-// Scratch elements the caller provides to forward (when probs is null) and backward.
-int64_t attention_workspace_elems(const AttentionShape& s);
+// Scratch elements the caller provides to forward (when probs is empty) and backward.
+int64_t attention_workspace_elems(const Context& ctx, const AttentionShape& s);
 
-// out = softmax(q·kᵀ/√Dh + causal mask) · v. probs, when not null, keeps the probabilities for
+// out = softmax(q·kᵀ/√Dh + causal mask) · v. probs, when not empty, keeps the probabilities for
 // backward (entries above the diagonal are left unspecified); otherwise workspace is used.
-template <class T>
-void attention_forward(T* out, T* probs, const T* q, const T* k, const T* v, T* workspace,
-                       const AttentionShape& s);
+// q, k, v, probs, workspace: one dtype (f32 or f64); out: the same or bf16.
+void attention_forward(Context& ctx, TensorView out, TensorView probs, TensorView q, TensorView k,
+                       TensorView v, TensorView workspace, const AttentionShape& s);
 
-// Overwrites dq, dk, dv from dout, using the forward's out and probs.
-template <class T>
-void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* out, const T* probs,
-                        const T* q, const T* k, const T* v, T* workspace, const AttentionShape& s);
+// Overwrites dq, dk, dv from dout and the forward's probs (the row terms rowdot(dO, O) are
+// recomputed as Σ_j P·dP, so the forward's output is not needed). All one dtype.
+void attention_backward(Context& ctx, TensorView dq, TensorView dk, TensorView dv, TensorView dout,
+                        TensorView probs, TensorView q, TensorView k, TensorView v, TensorView workspace,
+                        const AttentionShape& s);
 
 }  // namespace osp::ops

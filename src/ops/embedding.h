@@ -1,16 +1,14 @@
-// Token embedding lookup: out[i] = table[tokens[i]].
+// Token embedding lookup: out[i] = table[tokens[i]], and its scatter-add gradient.
 #pragma once
-#include <cstdint>
+#include "ops/context.h"
 
 namespace osp::ops {
 
-// out (n, d) = table (vocab, d) rows at tokens (n). Token ids must be < vocab (checked).
-template <class T>
-void embedding_forward(T* out, const int32_t* tokens, const T* table, int64_t n, int64_t d,
-                       int64_t vocab);
+// out (n, d) = rows of table (vocab, d) at tokens (n, i32). Token ids must be < vocab (checked).
+// table f32 or f64; out the same, or bf16.
+void embedding_forward(Context& ctx, TensorView out, TensorView tokens, TensorView table);
 
 // dtable (vocab, d) += scatter of dout (n, d) by tokens.
-template <class T>
-void embedding_backward(T* dtable, const T* dout, const int32_t* tokens, int64_t n, int64_t d);
+void embedding_backward(Context& ctx, TensorView dtable, TensorView dout, TensorView tokens);
 
 }  // namespace osp::ops

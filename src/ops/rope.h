@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "ops/context.h"
+
 namespace osp::ops {
 
 // cos/sin of the angle a(p, i) = p · θ^(−2i/Dh) for p < max_positions, i < Dh/2, computed with
@@ -16,12 +18,9 @@ struct RopeTable {
 };
 RopeTable make_rope_table(int64_t max_positions, int64_t head_dim, double theta);
 
-// In place on x (b, t, heads·Dh): row (s, p) is rotated by the angles of position p.
-template <class T>
-void rope_forward(T* x, const RopeTable& table, int64_t b, int64_t t, int64_t heads);
-
+// In place on x (b·seq, heads·Dh), f32 or f64: row r holds position r mod seq.
+void rope_forward(Context& ctx, TensorView x, const RopeTable& table, int64_t seq);
 // In place on dx: the transposed rotation (angle −a).
-template <class T>
-void rope_backward(T* dx, const RopeTable& table, int64_t b, int64_t t, int64_t heads);
+void rope_backward(Context& ctx, TensorView dx, const RopeTable& table, int64_t seq);
 
 }  // namespace osp::ops

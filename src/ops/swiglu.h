@@ -1,15 +1,14 @@
 // SwiGLU gating: h = silu(gate) ⊙ up, silu(z) = z · sigmoid(z) (osp-method.md §1.5).
 #pragma once
-#include <cstdint>
+#include "ops/context.h"
 
 namespace osp::ops {
 
-// h (n) = silu(gate (n)) · up (n), elementwise over n values.
-template <class T>
-void swiglu_forward(T* h, const T* gate, const T* up, int64_t n);
+// h = silu(gate) · up, elementwise over same-shaped views. gate, up: f32 or f64; h: the same or
+// bf16 (computed in the inputs' type, rounded once).
+void swiglu_forward(Context& ctx, TensorView h, TensorView gate, TensorView up);
 
-// dgate = dh · up · silu'(gate); dup = dh · silu(gate). Overwrites both.
-template <class T>
-void swiglu_backward(T* dgate, T* dup, const T* dh, const T* gate, const T* up, int64_t n);
+// dgate = dh · up · silu'(gate); dup = dh · silu(gate). Overwrites both; all one dtype.
+void swiglu_backward(Context& ctx, TensorView dgate, TensorView dup, TensorView dh, TensorView gate, TensorView up);
 
 }  // namespace osp::ops

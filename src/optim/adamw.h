@@ -3,6 +3,9 @@
 #pragma once
 #include <cstdint>
 
+#include "core/tensor.h"
+#include "ops/context.h"
+
 namespace osp::optim {
 
 struct AdamWHyper {
@@ -13,8 +16,8 @@ struct AdamWHyper {
   double wd = 1e-2;
 };
 
-// One step on n values; step is t = 1, 2, ... (bias correction).
-void adamw_update(float* w, const float* g, float* m, float* v, int64_t n, const AdamWHyper& h,
+// One step on equally sized f32 views; step is t = 1, 2, ... (bias correction).
+void adamw_update(ops::Context& ctx, TensorView w, TensorView g, TensorView m, TensorView v, const AdamWHyper& h,
                   int64_t step);
 
 }  // namespace osp::optim

@@ -18,9 +18,9 @@ struct MuonHyper {
   NsPrecision ns_precision = NsPrecision::kF32;
 };
 
-// One step for a tensor of the given shape ((), (n) or (rows, cols)). `update` is scratch of the
-// tensor's size.
-void muon_update(float* w, const float* g, float* momentum, const std::vector<int64_t>& shape,
-                 const MuonHyper& h, float* update, NsWorkspace& ws);
+// One step for a tensor of the given shape ((), (n) or (rows, cols)); w, g, momentum and the
+// scratch `update` are contiguous f32 views of its numel.
+void muon_update(ops::Context& ctx, TensorView w, TensorView g, TensorView momentum, const std::vector<int64_t>& shape,
+                 const MuonHyper& h, TensorView update, NsWorkspace& ws);
 
 }  // namespace osp::optim

@@ -1,25 +1,19 @@
-// NS5 on the CPU through CBLAS.
+// NS5 through ops::gemm (f32, or bf16 operands with fp32 accumulation).
 #include "optim/newton_schulz.h"
-
-#include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
-#include "core/dtype.h"
+#include "ops/elementwise.h"
+#include "ops/gemm.h"
 
 namespace osp::optim {
 namespace {
 
-void round_to_bf16(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = round_bf16(x[i]);
-}
-
-void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m),
-              int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+// A (rows, cols) view of t, reallocated when it is too small.
+TensorView scratch(Tensor& t, DType dtype, int64_t rows, int64_t cols) {
+  if (t.numel() < rows * cols) t = Tensor(dtype, {rows * cols});
+  return t.view().prefix({rows, cols});
 }
 
 }  // namespace
@@ -29,44 +23,47 @@ double newton_schulz_flops(int64_t m, int64_t n, int steps) {
   return steps * (4 * r * r * c + 2 * r * r * r);
 }
 
-void newton_schulz(float* out, const float* u, int64_t m, int64_t n, int steps, double eps,
-                   NsPrecision precision, NsWorkspace& ws, NsCoefficients k) {
-  const bool transpose = m > n;  // work on the wide orientation: r rows ≤ c columns
-  const int64_t r = transpose ? n : m, c = transpose ? m : n;
-  ws.x.resize(size_t(r * c));
-  ws.y.resize(size_t(r * c));
-  ws.a.resize(size_t(r * r));
-  ws.b.resize(size_t(r * r));
-  float *x = ws.x.data(), *y = ws.y.data(), *a = ws.a.data(), *b = ws.b.data();
-  double norm2 = 0;
-  for (int64_t i = 0; i < m * n; ++i) norm2 += double(u[i]) * double(u[i]);
-  const float inv = float(1.0 / (std::sqrt(norm2) + eps));
-  if (transpose) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) x[j * m + i] = u[i * n + j] * inv;
-  } else {
-    for (int64_t i = 0; i < m * n; ++i) x[i] = u[i] * inv;
+void newton_schulz(ops::Context& ctx, TensorView out, TensorView u, int steps, double eps, NsPrecision precision,
+                   NsWorkspace& ws, NsCoefficients k) {
+  const int64_t m = u.rows(), n = u.cols(), r = std::min(m, n);
+  const bool tall = m > n;  // A = XᵀX and X·B instead of X·Xᵀ and B·X
+  TensorView x = scratch(ws.x, DType::kF32, m, n), y = scratch(ws.y, DType::kF32, m, n);
+  TensorView a = scratch(ws.a, DType::kF32, r, r), b = scratch(ws.b, DType::kF32, r, r);
+  const float inv = float(1.0 / (std::sqrt(ops::sum_squares(ctx, u)) + eps));
+  ops::copy(ctx, x, u);
+  ops::scale(ctx, x, inv);
+  const ops::GemmOp gram{.trans_a = tall, .trans_b = !tall, .alpha = 1.0, .beta = 0.0};
+  const ops::GemmOp square{.trans_a = false, .trans_b = false, .alpha = k.c, .beta = k.b};
+  const ops::GemmOp update{.trans_a = false, .trans_b = false, .alpha = 1.0, .beta = k.a};
+  if (precision == NsPrecision::kF32) {
+    for (int it = 0; it < steps; ++it) {
+      ops::gemm(ctx, a, x, x, gram);  // A = X·Xᵀ (wide) or XᵀX (tall)
+      ops::copy(ctx, b, a);
+      ops::gemm(ctx, b, a, a, square);  // B = b·A + c·A·A
+      ops::copy(ctx, y, x);
+      if (tall) ops::gemm(ctx, y, x, b, update);  // X ← a·X + X·B
+      else ops::gemm(ctx, y, b, x, update);       // X ← a·X + B·X
+      std::swap(x, y);
+    }
+    ops::copy(ctx, out, x);
+    return;
   }
-  const bool bf16 = precision == NsPrecision::kBF16;
-  if (bf16) round_to_bf16(x, r * c);
+  // bf16: the operands of every product are the bf16 values; each result is rounded once.
+  TensorView xh = scratch(ws.xh, DType::kBF16, m, n), ah = scratch(ws.ah, DType::kBF16, r, r);
+  TensorView bh = scratch(ws.bh, DType::kBF16, r, r);
+  ops::cast(ctx, xh, x);
   for (int it = 0; it < steps; ++it) {
-    // A = X·Xᵀ; B = b·A + c·A·A; X ← a·X + B·X.
-    sgemm(false, true, r, r, c, 1.0f, x, c, x, c, 0.0f, a, r);
-    if (bf16) round_to_bf16(a, r * r);
-    std::memcpy(b, a, sizeof(float) * size_t(r * r));
-    sgemm(false, false, r, r, r, k.c, a, r, a, r, k.b, b, r);
-    if (bf16) round_to_bf16(b, r * r);
-    std::memcpy(y, x, sizeof(float) * size_t(r * c));
-    sgemm(false, false, r, c, r, 1.0f, b, r, x, c, k.a, y, c);
-    if (bf16) round_to_bf16(y, r * c);
-    std::swap(x, y);
+    ops::gemm(ctx, a, xh, xh, gram);
+    ops::cast(ctx, ah, a);
+    ops::cast(ctx, b, ah);
+    ops::gemm(ctx, b, ah, ah, square);
+    ops::cast(ctx, bh, b);
+    ops::cast(ctx, y, xh);
+    if (tall) ops::gemm(ctx, y, xh, bh, update);
+    else ops::gemm(ctx, y, bh, xh, update);
+    ops::cast(ctx, xh, y);
   }
-  if (transpose) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) out[i * n + j] = x[j * m + i];
-  } else {
-    std::memcpy(out, x, sizeof(float) * size_t(m * n));
-  }
+  ops::cast(ctx, out, xh);
 }
 
 }  // namespace osp::optim

@@ -8,11 +8,13 @@
 #include <map>
 #include <regex>
 
+#include "ops/elementwise.h"
+
 namespace osp::optim {
 
-Optimizer::Optimizer(const model::ParamTable& table, const OptimConfig& config)
-    : table_(table), cfg_(config), assign_(assign_groups(table, config)),
-      first_(table.total_elems()) {
+Optimizer::Optimizer(ops::Context& ctx, const model::ParamTable& table, const OptimConfig& config)
+    : ctx_(ctx), table_(table), cfg_(config), assign_(assign_groups(table, config)),
+      first_(DType::kF32, {table.total_elems()}) {
   int64_t second = 0, largest_muon = 0;
   for (size_t i = 0; i < table.params().size(); ++i) {
     const auto& p = table.params()[i];
@@ -24,30 +26,16 @@ Optimizer::Optimizer(const model::ParamTable& table, const OptimConfig& config)
       largest_muon = std::max(largest_muon, p.numel);
     }
   }
-  second_ = AlignedBuffer<float>(second);
-  update_ = AlignedBuffer<float>(largest_muon);
+  second_ = Tensor(DType::kF32, {second});
+  update_ = Tensor(DType::kF32, {largest_muon});
 }
 
-double Optimizer::clip_gradients(float* grads) const {
-  // Fixed chunks summed in order: the norm (and so the clipped step) is bit-reproducible for any
-  // thread count, which exact resume relies on.
-  constexpr int64_t kChunk = 4096;
-  const int64_t n = table_.total_elems(), chunks = (n + kChunk - 1) / kChunk;
-  std::vector<double> part(size_t(chunks), 0.0);
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
-    double s = 0;
-    for (int64_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i) s += double(grads[i]) * grads[i];
-    part[size_t(c)] = s;
-  }
-  double s = 0;
-  for (double x : part) s += x;  // padding between tensors is zero, so it adds nothing
-  const double norm = std::sqrt(s);
-  if (cfg_.clip > 0 && norm > cfg_.clip) {
-    const float k = float(cfg_.clip / (norm + 1e-6));
-#pragma omp parallel for simd schedule(static)
-    for (int64_t i = 0; i < n; ++i) grads[i] *= k;
-  }
+double Optimizer::clip_gradients(float* grads) {
+  // sum_squares sums fixed chunks in order: the norm (and so the clipped step) is bit-reproducible
+  // for any thread count, which exact resume relies on. Padding between tensors is zero.
+  const TensorView g = TensorView::of(grads, {table_.total_elems()});
+  const double norm = std::sqrt(ops::sum_squares(ctx_, g));
+  if (cfg_.clip > 0 && norm > cfg_.clip) ops::scale(ctx_, g, float(cfg_.clip / (norm + 1e-6)));
   return norm;
 }
 
@@ -56,19 +44,20 @@ void Optimizer::step(float* params, const float* grads, double lr_multiplier) {
   const auto& ps = table_.params();
   for (size_t i = 0; i < ps.size(); ++i) {
     const auto& p = ps[i];
-    float* w = params + p.offset;
-    const float* g = grads + p.offset;
+    const TensorView w = TensorView::of(params + p.offset, {p.numel});
+    const TensorView g = TensorView::of(grads + p.offset, {p.numel});
+    const TensorView first = TensorView::of(first_.data<float>() + p.offset, {p.numel});
     if (assign_[i].optimizer == OptimizerKind::kAdamW) {
       AdamWHyper h = cfg_.adamw;
       h.lr *= lr_multiplier;
       if (!assign_[i].decay) h.wd = 0;
-      adamw_update(w, g, first_.data() + p.offset, second_.data() + second_offset_[i], p.numel, h,
-                   steps_);
+      const TensorView second = TensorView::of(second_.data<float>() + second_offset_[i], {p.numel});
+      adamw_update(ctx_, w, g, first, second, h, steps_);
     } else {
       MuonHyper h = cfg_.muon;
       h.lr *= lr_multiplier;
       if (!assign_[i].decay) h.wd = 0;
-      muon_update(w, g, first_.data() + p.offset, p.shape, h, update_.data(), ns_);
+      muon_update(ctx_, w, g, first, p.shape, h, update_.view().prefix({p.numel}), ns_);
     }
   }
 }
@@ -79,10 +68,10 @@ std::vector<StateTensor> Optimizer::state_tensors() {
   for (size_t i = 0; i < ps.size(); ++i) {
     const auto& p = ps[i];
     if (assign_[i].optimizer == OptimizerKind::kAdamW) {
-      out.push_back({"adamw.m." + p.name, p.shape, first_.data() + p.offset, p.numel});
-      out.push_back({"adamw.v." + p.name, p.shape, second_.data() + second_offset_[i], p.numel});
+      out.push_back({"adamw.m." + p.name, p.shape, first_.data<float>() + p.offset, p.numel});
+      out.push_back({"adamw.v." + p.name, p.shape, second_.data<float>() + second_offset_[i], p.numel});
     } else {
-      out.push_back({"muon.momentum." + p.name, p.shape, first_.data() + p.offset, p.numel});
+      out.push_back({"muon.momentum." + p.name, p.shape, first_.data<float>() + p.offset, p.numel});
     }
   }
   return out;

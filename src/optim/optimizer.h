@@ -1,7 +1,7 @@
 // The optimizer of a training run: AdamW and Muon over the parameter table's groups, with their
 // state (AdamW: m and v; Muon: one momentum buffer), gradient clipping and a step counter.
 //
-//   Optimizer opt(table, config);
+//   Optimizer opt(ctx, table, config);
 //   double norm = opt.clip_gradients(grads);    // global L2 norm before clipping
 //   opt.step(params, grads, schedule.multiplier(opt.steps_taken() + 1));
 #pragma once
@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "core/aligned_buffer.h"
+#include "core/tensor.h"
 #include "model/params.h"
+#include "ops/context.h"
 #include "optim/param_groups.h"
 
 namespace osp::optim {
@@ -25,10 +26,11 @@ struct StateTensor {
 
 class Optimizer {
  public:
-  Optimizer(const model::ParamTable& table, const OptimConfig& config);
+  // params and grads (below) are flat buffers laid out by `table`, on the context's device.
+  Optimizer(ops::Context& ctx, const model::ParamTable& table, const OptimConfig& config);
 
   // Scales grads so their global L2 norm is at most config.clip (if > 0); returns the norm before.
-  double clip_gradients(float* grads) const;
+  double clip_gradients(float* grads);
   // One step of every tensor's optimizer at learning-rate multiplier s (the schedule's value).
   void step(float* params, const float* grads, double lr_multiplier);
 
@@ -42,13 +44,14 @@ class Optimizer {
   const OptimConfig& config() const { return cfg_; }
 
  private:
+  ops::Context& ctx_;
   const model::ParamTable& table_;
   OptimConfig cfg_;
   std::vector<ParamAssignment> assign_;
-  AlignedBuffer<float> first_;        // AdamW m or Muon momentum, at the parameter's offset
-  AlignedBuffer<float> second_;       // AdamW v, compact over AdamW tensors
+  Tensor first_;                        // AdamW m or Muon momentum, at the parameter's offset
+  Tensor second_;                       // AdamW v, compact over AdamW tensors
   std::vector<int64_t> second_offset_;  // per parameter; −1 for Muon tensors
-  AlignedBuffer<float> update_;       // Muon scratch, the largest Muon tensor
+  Tensor update_;                       // Muon scratch, the largest Muon tensor
   NsWorkspace ns_;
   int64_t steps_ = 0;
 };

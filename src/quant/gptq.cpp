@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "ops/cpu/gemm.h"
+#include "ops/gemm.h"
 #include "quant/quantizer.h"
 
 extern "C" {
@@ -36,7 +36,7 @@ bool inverse_cholesky_upper(std::vector<double>& h, int64_t n) {
   return true;
 }
 
-Status gptq_quantize(float* w, int64_t rows, int64_t cols, std::vector<float> hessian,
+Status gptq_quantize(ops::Context& ctx, float* w, int64_t rows, int64_t cols, std::vector<float> hessian,
                      const GptqOptions& opt, const std::string& name,
                      std::vector<std::string>* warnings) {
   if (opt.bits >= 16) return {};
@@ -84,8 +84,10 @@ Status gptq_quantize(float* w, int64_t rows, int64_t cols, std::vector<float> he
     }
     // W[:, i2:] −= Err[:, i1:i2] · U[i1:i2, i2:]
     if (i2 < cols)
-      ops::cpu::gemm(false, false, rows, cols - i2, nb, -1.0f, err.data(), opt.block,
-                     uf.data() + i1 * cols + i2, cols, 1.0f, w + i2, cols);
+      ops::gemm(ctx, TensorView::of(w, {rows, cols}).col_block(i2, cols - i2),
+                TensorView::of(err.data(), {rows, opt.block}).col_block(0, nb),
+                TensorView::of(uf.data(), {cols, cols}).row_block(i1, nb).col_block(i2, cols - i2),
+                {.trans_a = false, .trans_b = false, .alpha = -1.0, .beta = 1.0});
   }
   return {};
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "ops/context.h"
 
 namespace osp::quant {
 
@@ -16,10 +17,11 @@ struct GptqOptions {
   int64_t block = 128;
 };
 
-// w (rows, cols) in place; hessian (cols, cols) = (2/S)·Σ x·xᵀ, taken by value (it is damped).
+// w (rows, cols), host memory, in place; hessian (cols, cols) = (2/S)·Σ x·xᵀ, taken by value (it
+// is damped). The block updates are ops::gemm calls on the CPU context ctx.
 // On a failed Cholesky the damping is retried ×10 up to 3 times (a warning names `name`); then
 // an error. warnings receives those lines.
-Status gptq_quantize(float* w, int64_t rows, int64_t cols, std::vector<float> hessian,
+Status gptq_quantize(ops::Context& ctx, float* w, int64_t rows, int64_t cols, std::vector<float> hessian,
                      const GptqOptions& opt, const std::string& name,
                      std::vector<std::string>* warnings = nullptr);
 

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "model/llama.h"
-#include "ops/cpu/gemm.h"
+#include "ops/gemm.h"
 #include "quant/gptq.h"
 #include "quant/ptq.h"
 
@@ -16,15 +16,16 @@ namespace {
 
 // Applies the online FFN M at every down_proj input (it is active during calibration) and
 // accumulates Σ x·xᵀ at one (site, layer).
-class HessianTap final : public model::ForwardTap<float> {
+class HessianTap final : public model::ForwardTap {
  public:
   HessianTap(const Hadamard* ffn, model::LinearInput site, int layer, int64_t cols)
       : ffn_(ffn), site_(site), layer_(layer), cols_(cols), h_(size_t(cols * cols), 0.0f) {}
-  void linear_input(model::LinearInput site, int layer, float* x, int64_t rows, int64_t cols) override {
-    if (site == model::LinearInput::kDown && ffn_) ffn_->apply(x, rows);
+  void linear_input(ops::Context& ctx, model::LinearInput site, int layer, TensorView x) override {
+    if (site == model::LinearInput::kDown && ffn_) ffn_->apply(ctx, x);
     if (site != site_ || layer != layer_) return;
-    OSP_CHECK(cols == cols_, "Hessian width {} != {}", cols, cols_);
-    ops::cpu::gemm(true, false, cols, cols, rows, 1.0f, x, cols, x, cols, 1.0f, h_.data(), cols);
+    OSP_CHECK(x.cols() == cols_, "Hessian width {} != {}", x.cols(), cols_);
+    ops::gemm(ctx, TensorView::of(h_.data(), {cols_, cols_}), x, x,
+              {.trans_a = true, .trans_b = false, .alpha = 1.0, .beta = 1.0});
   }
   int64_t layers_needed() const override { return layer_ + 1; }
   std::vector<float>& hessian() { return h_; }
@@ -39,7 +40,7 @@ class HessianTap final : public model::ForwardTap<float> {
 
 }  // namespace
 
-Status gptq_model(PlainModel& m, const Hadamard* ffn, const PtqSettings& s,
+Status gptq_model(ops::Context& ctx, PlainModel& m, const Hadamard* ffn, const PtqSettings& s,
                   std::span<const int32_t> calib, std::vector<std::string>& notes,
                   const PtqProgressFn& progress) {
   const model::ModelConfig& c = m.config;
@@ -56,7 +57,7 @@ Status gptq_model(PlainModel& m, const Hadamard* ffn, const PtqSettings& s,
     std::copy_n(calib.data() + off, len, windows.data() + w * len);
   }
   const int64_t batch = std::clamp<int64_t>(8192 / len, 1, s.calib_windows);
-  model::Llama<float> fwd(c, batch, len, model::ForwardMode::kInference);
+  model::Llama<float> fwd(ctx, c, batch, len, model::ForwardMode::kInference);
   const int64_t d = c.hidden, f = c.ffn, qd = c.heads * c.head_dim(), kvd = c.kv_heads * c.head_dim();
   const GptqOptions opt{s.w_bits, s.damp, s.block};
   auto w = m.weights();
@@ -79,7 +80,7 @@ Status gptq_model(PlainModel& m, const Hadamard* ffn, const PtqSettings& s,
       const float scale = 2.0f / float(s.calib_windows);  // H = (2/S)·Σ x·xᵀ
       for (float& v : h) v *= scale;
       for (const Linear& lin : g.members)
-        OSP_TRY(gptq_quantize(lin.w, lin.rows, g.cols, h, opt,
+        OSP_TRY(gptq_quantize(ctx, lin.w, lin.rows, g.cols, h, opt,
                               fmt::format("model.layers.{}.{}", l, lin.name), &notes));
     }
     if (progress) progress(fmt::format("GPTQ: layer {}/{} quantized", l + 1, c.layers));

@@ -9,12 +9,9 @@
 #include <vector>
 
 #include "core/result.h"
+#include "ops/context.h"
 
 namespace osp::quant {
-
-// Unnormalised FWHT of n = 2^m values in place: x ← x·H_n (§3.8 butterfly order).
-template <class T>
-void fwht(T* x, int64_t n);
 
 // The K of §3.8 for size n (first list entry K with n/K a power of two; 1 for powers of two).
 Result<int> hadamard_base_size(int64_t n);
@@ -31,11 +28,10 @@ class Hadamard {
   static Result<Hadamard> create(int64_t n);
   int64_t size() const { return n_; }
   int base() const { return k_; }
-  // rows (count, n) in place.
-  template <class T>
-  void apply(T* rows, int64_t count) const;
-  // The dense M (n, n), row-major, for tests and small offline transforms.
-  std::vector<double> dense() const;
+  // rows (count, n), f32 or f64, in place, through ops::hadamard_transform on ctx's device.
+  void apply(ops::Context& ctx, TensorView rows) const;
+  // The dense M (n, n), row-major, for tests and small offline transforms (a CPU context).
+  std::vector<double> dense(ops::Context& ctx) const;
 
  private:
   int64_t n_ = 0;

@@ -21,14 +21,14 @@ const char* rotate_name(Rotate r) {
 }
 const char* weight_method_name(WeightMethod m) { return m == WeightMethod::kRtn ? "rtn" : "gptq"; }
 
-Result<QuantizedModel> prepare_ptq(const model::ModelConfig& config, const model::ParamTable& table,
+Result<QuantizedModel> prepare_ptq(ops::Context& ctx, const model::ModelConfig& config, const model::ParamTable& table,
                                    const float* params, const PtqSettings& s,
                                    std::span<const int32_t> calib, const PtqProgressFn& progress) {
   for (int b : {s.w_bits, s.a_bits, s.kv_bits})
     if (b < 2 || b > 16) return make_error("bit widths must lie in 2..16 (16 = off), got {}", b);
   // 1. Seed; fold to the plain-Llama form every protocol is defined on (§0).
   Rng rng(s.seed);
-  QuantizedModel q{fold_to_plain(config, table, params), nullptr, {}};
+  QuantizedModel q{fold_to_plain(ctx, config, table, params), nullptr, {}};
   PlainModel& m = q.model;
   // 2. Rotation.
   std::optional<Hadamard> ffn;
@@ -36,13 +36,13 @@ Result<QuantizedModel> prepare_ptq(const model::ModelConfig& config, const model
     auto h = Hadamard::create(m.config.ffn);
     if (!h) return make_error("--rotate {}: FFN size: {}", rotate_name(s.rotate), h.error().message);
     ffn = std::move(*h);
-    if (s.rotate == Rotate::kFull) OSP_TRY(rotate_full(m, *ffn, s.center_embed, rng));
-    else compensate_down(m, *ffn);
+    if (s.rotate == Rotate::kFull) OSP_TRY(rotate_full(ctx, m, *ffn, s.center_embed, rng));
+    else compensate_down(ctx, m, *ffn);
   }
   // 3. Weights of q, k, v, o, gate, up, down (embedding and head stay unquantized).
   if (s.w_bits < 16) {
     if (s.weights == WeightMethod::kGptq) {
-      OSP_TRY(gptq_model(m, ffn ? &*ffn : nullptr, s, calib, q.notes, progress));
+      OSP_TRY(gptq_model(ctx, m, ffn ? &*ffn : nullptr, s, calib, q.notes, progress));
     } else {
       const model::ModelConfig& c = m.config;
       const int64_t d = c.hidden, f = c.ffn, qd = c.heads * c.head_dim(), kvd = c.kv_heads * c.head_dim();
@@ -64,7 +64,7 @@ Result<QuantizedModel> prepare_ptq(const model::ModelConfig& config, const model
     if (!h) return make_error("KV quantization: head_dim: {}", h.error().message);
     qk = std::move(*h);
   }
-  q.tap = std::make_unique<FakeQuantTap<float>>(m.config, FakeQuantSettings{s.a_bits, s.kv_bits},
+  q.tap = std::make_unique<FakeQuantTap>(m.config, FakeQuantSettings{s.a_bits, s.kv_bits},
                                          std::move(ffn), std::move(qk));
   return q;
 }

@@ -2,8 +2,8 @@
 // Llama, rotate (none / ffn / full), quantize the weights (RTN or GPTQ), then build the fake-quant
 // tap (activations, V, and the Q/K Hadamard + K quantizer when KV < 16).
 //
-//   auto q = quant::prepare_ptq(cfg, table, params, settings, calib_tokens);
-//   eval::perplexity(q->model.config, q->model.weights(), tokens, W, q->tap.get());
+//   auto q = quant::prepare_ptq(ctx, cfg, table, params, settings, calib_tokens);
+//   eval::perplexity(ctx, q->model.config, q->model.weights(), tokens, W, q->tap.get());
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -39,21 +39,22 @@ struct PtqSettings {
 
 struct QuantizedModel {
   PlainModel model;
-  std::unique_ptr<FakeQuantTap<float>> tap;
+  std::unique_ptr<FakeQuantTap> tap;
   std::vector<std::string> notes;  // warnings worth printing (GPTQ damping retries)
 };
 
 // Progress of long steps (GPTQ): a line of text.
 using PtqProgressFn = std::function<void(const std::string&)>;
 
-// calib: the GPTQ calibration stream (unused for RTN). Bit widths must lie in 2..16.
-Result<QuantizedModel> prepare_ptq(const model::ModelConfig& config, const model::ParamTable& table,
+// calib: the GPTQ calibration stream (unused for RTN). Bit widths must lie in 2..16. The offline
+// steps run on the host copy of the model with ctx (a CPU context); the tap runs where the model runs.
+Result<QuantizedModel> prepare_ptq(ops::Context& ctx, const model::ModelConfig& config, const model::ParamTable& table,
                                    const float* params, const PtqSettings& settings,
                                    std::span<const int32_t> calib,
                                    const PtqProgressFn& progress = {});
 
 // GPTQ of every layer's seven linears, sequentially (§3.11); ffn: the online M when active.
-Status gptq_model(PlainModel& m, const Hadamard* ffn, const PtqSettings& settings,
+Status gptq_model(ops::Context& ctx, PlainModel& m, const Hadamard* ffn, const PtqSettings& settings,
                   std::span<const int32_t> calib, std::vector<std::string>& notes,
                   const PtqProgressFn& progress);
 

@@ -1,4 +1,4 @@
-// Quantizers (measurement.md §3.4–§3.6). fp32 arithmetic as the spec's osp column says; the
+// The weight quantizer (measurement.md §3.4). fp32 arithmetic as the spec's osp column says; the
 // clip-search error is accumulated in fp64 (the reference sums f32) so that the choice between
 // candidates does not depend on the summation order.
 #include "quant/quantizer.h"
@@ -48,42 +48,5 @@ void rtn_quantize_weight(float* w, int64_t rows, int64_t cols, int bits) {
     quantize_row_sym(row, row, cols, weight_scale(row, cols, bits), bits);
   }
 }
-
-namespace {
-// x̂ = scale·(clamp(rint(x/scale) + zero, 0, maxq) − zero) for the given range.
-template <class T>
-inline void fake_quant(T* x, int64_t n, T lo, T hi, T maxq) {
-  const T scale = (hi - lo) / maxq;
-  const T zero = std::nearbyint(-lo / scale);
-  for (int64_t j = 0; j < n; ++j)
-    x[j] = scale * (std::clamp(std::nearbyint(x[j] / scale) + zero, T(0), maxq) - zero);
-}
-}  // namespace
-
-template <class T>
-void quantize_per_token(T* x, int64_t n, int bits) {
-  if (bits >= 16) return;
-  T lo = 0, hi = 0;  // the range always contains 0 (§3.5)
-  for (int64_t j = 0; j < n; ++j) lo = std::min(lo, x[j]), hi = std::max(hi, x[j]);
-  if (lo == 0 && hi == 0) lo = -1, hi = 1;
-  fake_quant(x, n, lo, hi, T((1 << bits) - 1));
-}
-template void quantize_per_token<float>(float*, int64_t, int);
-template void quantize_per_token<double>(double*, int64_t, int);
-
-template <class T>
-bool quantize_group_exact(T* x, int64_t n, int bits) {
-  if (bits >= 16) return true;
-  T lo = x[0], hi = x[0];  // exact min/max: 0 not forced into the range (§3.6)
-  for (int64_t j = 1; j < n; ++j) lo = std::min(lo, x[j]), hi = std::max(hi, x[j]);
-  if (lo == hi) {
-    if (lo != 0) return false;  // constant non-zero group: exactly representable, counted (Q12)
-    lo = -1, hi = 1;
-  }
-  fake_quant(x, n, lo, hi, T((1 << bits) - 1));
-  return true;
-}
-template bool quantize_group_exact<float>(float*, int64_t, int);
-template bool quantize_group_exact<double>(double*, int64_t, int);
 
 }  // namespace osp::quant

@@ -9,12 +9,12 @@
 
 namespace osp::quant {
 
-PlainModel fold_to_plain(const model::ModelConfig& c, const model::ParamTable& /*table*/,
+PlainModel fold_to_plain(ops::Context& ctx, const model::ModelConfig& c, const model::ParamTable& /*table*/,
                          const float* params) {
   // The folding arithmetic is model::fold_to_plain_llama's (shared with the exporters); here the
   // result is laid out as a plain, untied model the forward runs directly (quirk Q9: osp unties
   // before any rotation).
-  const model::PlainLlama plain = model::fold_to_plain_llama(c, params);
+  const model::PlainLlama plain = model::fold_to_plain_llama(ctx, c, params);
   model::ModelConfig pc = plain.config;
   pc.tie = false;
   PlainModel out{pc, model::ParamTable(pc), {}};
@@ -31,7 +31,8 @@ PlainModel fold_to_plain(const model::ModelConfig& c, const model::ParamTable& /
 namespace {
 
 // Each of `rows` rows of length n (stride ld, starting at w): a ← M·(s ⊙ a), in f64.
-void rotate_rows(float* w, int64_t rows, int64_t ld, const Hadamard& m, const std::vector<double>* s) {
+void rotate_rows(ops::Context& ctx, float* w, int64_t rows, int64_t ld, const Hadamard& m,
+                 const std::vector<double>* s) {
   const int64_t n = m.size(), chunk = 256;
   std::vector<double> buf(size_t(chunk * n));
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
@@ -39,18 +40,19 @@ void rotate_rows(float* w, int64_t rows, int64_t ld, const Hadamard& m, const st
     for (int64_t r = 0; r < b; ++r)
       for (int64_t j = 0; j < n; ++j)
         buf[size_t(r * n + j)] = double(w[(r0 + r) * ld + j]) * (s ? (*s)[size_t(j)] : 1.0);
-    m.apply(buf.data(), b);
+    m.apply(ctx, TensorView::of(buf.data(), {b, n}));
     for (int64_t r = 0; r < b; ++r)
       for (int64_t j = 0; j < n; ++j) w[(r0 + r) * ld + j] = float(buf[size_t(r * n + j)]);
   }
 }
 
 // W (rows, cols) ← R·W with R = M·diag(s) acting on the row index: rotate the rows of Wᵀ.
-void rotate_cols(float* w, int64_t rows, int64_t cols, const Hadamard& m, const std::vector<double>* s) {
+void rotate_cols(ops::Context& ctx, float* w, int64_t rows, int64_t cols, const Hadamard& m,
+                 const std::vector<double>* s) {
   std::vector<float> t(size_t(rows * cols));
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) t[size_t(j * rows + i)] = w[i * cols + j];
-  rotate_rows(t.data(), cols, rows, m, s);
+  rotate_rows(ctx, t.data(), cols, rows, m, s);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) w[i * cols + j] = t[size_t(j * rows + i)];
 }
@@ -69,12 +71,12 @@ void scale_cols(float* w, int64_t rows, int64_t cols, float* gain) {
 
 }  // namespace
 
-void compensate_down(PlainModel& m, const Hadamard& ffn) {
+void compensate_down(ops::Context& ctx, PlainModel& m, const Hadamard& ffn) {
   const auto w = m.weights();
-  for (const auto& lw : w.layers) rotate_rows(lw.down, m.config.hidden, m.config.ffn, ffn, nullptr);
+  for (const auto& lw : w.layers) rotate_rows(ctx, lw.down, m.config.hidden, m.config.ffn, ffn, nullptr);
 }
 
-Status rotate_full(PlainModel& m, const Hadamard& ffn, bool center_embed, Rng& rng) {
+Status rotate_full(ops::Context& ctx, PlainModel& m, const Hadamard& ffn, bool center_embed, Rng& rng) {
   const model::ModelConfig& c = m.config;
   const int64_t d = c.hidden, f = c.ffn, dh = c.head_dim(), qd = c.heads * dh, kvd = c.kv_heads * dh;
   auto r1 = Hadamard::create(d);
@@ -100,24 +102,24 @@ Status rotate_full(PlainModel& m, const Hadamard& ffn, bool center_embed, Rng& r
   for (int64_t j = 0; j < d; ++j) w.final_norm[j] = 1.0f;
   // Step 2: R1 = diag(s)·Mᵀ. Readers W ← W·R1 (rows a ← M·(s ⊙ a)); writers W ← R1ᵀ·W.
   const auto s = random_signs(d, rng);
-  rotate_rows(w.embed, c.vocab, d, *r1, &s);
-  rotate_rows(w.head, c.vocab, d, *r1, &s);
+  rotate_rows(ctx, w.embed, c.vocab, d, *r1, &s);
+  rotate_rows(ctx, w.head, c.vocab, d, *r1, &s);
   for (const auto& lw : w.layers) {
-    rotate_rows(lw.q, qd, d, *r1, &s);
-    rotate_rows(lw.k, kvd, d, *r1, &s);
-    rotate_rows(lw.v, kvd, d, *r1, &s);
-    rotate_rows(lw.gate, f, d, *r1, &s);
-    rotate_rows(lw.up, f, d, *r1, &s);
-    rotate_cols(lw.o, d, qd, *r1, &s);
-    rotate_cols(lw.down, d, f, *r1, &s);
+    rotate_rows(ctx, lw.q, qd, d, *r1, &s);
+    rotate_rows(ctx, lw.k, kvd, d, *r1, &s);
+    rotate_rows(ctx, lw.v, kvd, d, *r1, &s);
+    rotate_rows(ctx, lw.gate, f, d, *r1, &s);
+    rotate_rows(ctx, lw.up, f, d, *r1, &s);
+    rotate_cols(ctx, lw.o, d, qd, *r1, &s);
+    rotate_cols(ctx, lw.down, d, f, *r1, &s);
   }
   // Step 3: down_proj compensation for the online FFN Hadamard (after R1ᵀ).
-  compensate_down(m, ffn);
+  compensate_down(ctx, m, ffn);
   // Step 4: R2 per layer, fresh signs in layer order: W_v,h ← R2ᵀ·W_v,h; W_o[:, h] ← W_o[:, h]·R2.
   for (const auto& lw : w.layers) {
     const auto s2 = random_signs(dh, rng);
-    for (int64_t h = 0; h < c.kv_heads; ++h) rotate_cols(lw.v + h * dh * d, dh, d, *r2, &s2);
-    for (int64_t h = 0; h < c.heads; ++h) rotate_rows(lw.o + h * dh, d, qd, *r2, &s2);
+    for (int64_t h = 0; h < c.kv_heads; ++h) rotate_cols(ctx, lw.v + h * dh * d, dh, d, *r2, &s2);
+    for (int64_t h = 0; h < c.heads; ++h) rotate_rows(ctx, lw.o + h * dh, d, qd, *r2, &s2);
   }
   return {};
 }

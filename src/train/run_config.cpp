@@ -26,7 +26,12 @@ Status read_train(const nlohmann::json& j, const std::string& name, TrainSetting
       .integer("save_every", t.save_every, Range::non_negative())
       .integer("keep_checkpoints", t.keep_checkpoints, pos)
       .integer("threads", t.threads, Range::non_negative());
+  std::string precision = model::precision_name(t.precision);
+  f.string("precision", precision);
   OSP_TRY(f.finish());
+  auto p = model::parse_precision(precision);
+  if (!p) return make_error("{}.precision {}", name, p.error().message);
+  t.precision = *p;
   if (t.batch_tokens > 0) {
     const int64_t micro = t.batch * t.seq;
     if (t.batch_tokens % micro != 0)
@@ -75,6 +80,11 @@ Result<RunConfig> run_config_from_json(const nlohmann::json& j) {
   if (c.train.seq > c.model.context)
     return make_error("train.seq = {} exceeds model.context = {}", c.train.seq, c.model.context);
   if (c.optim.schedule.total_steps == 0) c.optim.schedule.total_steps = c.train.steps;
+  // NS5 follows the run's precision unless set: bf16 runs orthogonalise in bf16 as the paper's
+  // code does (osp-method.md §2.2); fp32 runs in fp32, the CPU default of the spec.
+  const bool ns_set = j.contains("optim") && j["optim"].is_object() && j["optim"].contains("muon") &&
+                      j["optim"]["muon"].is_object() && j["optim"]["muon"].contains("ns_dtype");
+  if (!ns_set && c.train.precision == model::Precision::kBF16) c.optim.muon.ns_precision = optim::NsPrecision::kBF16;
   return c;
 }
 
@@ -86,7 +96,8 @@ nlohmann::json run_config_to_json(const RunConfig& c) {
       {"data", {{"train", c.data.train}, {"val", c.data.val}}},
       {"train", {{"steps", t.steps}, {"batch", t.batch}, {"seq", t.seq}, {"accum", t.accum},
                  {"seed", t.seed}, {"log_every", t.log_every}, {"save_every", t.save_every},
-                 {"keep_checkpoints", t.keep_checkpoints}, {"threads", t.threads}}},
+                 {"keep_checkpoints", t.keep_checkpoints}, {"threads", t.threads},
+                 {"precision", model::precision_name(t.precision)}}},
       {"eval", {{"every", c.eval.every}, {"batches", c.eval.batches}, {"watch_every", c.eval.watch_every},
                 {"watch_rows", c.eval.watch_rows}, {"warn_kurtosis", c.eval.warn_kurtosis},
                 {"warn_max_ratio", c.eval.warn_max_ratio}}},

@@ -33,6 +33,10 @@ struct TrainSettings {
   int64_t save_every = 0;      // checkpoint every N steps; 0: only at the end
   int64_t keep_checkpoints = 2;
   int64_t threads = 0;         // 0: OpenMP default
+  // "fp32" or "bf16" (mixed precision: bf16 GEMM operands, fp32 accumulation, fp32 masters and
+  // optimizer state; docs/engine.md). bf16 also makes Muon's NS5 bf16 unless optim.muon.ns_dtype
+  // says otherwise.
+  model::Precision precision = model::Precision::kF32;
 };
 
 struct EvalSettings {

@@ -2,12 +2,10 @@
 #include "train/trainer.h"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <cmath>
 #include <vector>
 
-#include "core/cpu_setup.h"
 #include "core/stop_flag.h"
 #include "core/timer.h"
 #include "eval/kurtosis.h"
@@ -15,6 +13,8 @@
 #include "model/init.h"
 #include "model/llama.h"
 #include "ops/cross_entropy.h"
+#include "ops/gemm.h"
+#include "ops/roofline.h"
 #include "train/metrics_log.h"
 
 namespace osp::train {
@@ -30,9 +30,11 @@ std::string format_duration(double s) {
   return fmt::format("{}m{:02d}s", t / 60, t % 60);
 }
 
-// Everything one run holds: parameters, gradients, model activations, optimizer, data position.
+// Everything one run holds: the context, parameters, gradients, model activations, optimizer,
+// data position. The context's generator is the run's (initialisation; saved with checkpoints).
 struct Run {
   const RunConfig& cfg;
+  ops::Context& ctx;
   model::ParamTable table;
   AlignedBuffer<float> params, grads;
   model::LlamaWeights<float> w, g;
@@ -40,16 +42,15 @@ struct Run {
   optim::Optimizer opt;
   data::WindowSampler sampler;
   int64_t windows_drawn = 0;             // the data position
-  Rng rng;
   std::vector<int32_t> inputs, targets;  // (accum, batch, seq)
   std::vector<data::TokenId> window;     // (seq + 1)
 
-  Run(const RunConfig& c, data::WindowSampler s)
-      : cfg(c), table(c.model), params(table.total_elems()), grads(table.total_elems()),
+  Run(const RunConfig& c, ops::Context& context, data::WindowSampler s)
+      : cfg(c), ctx(context), table(c.model), params(table.total_elems()), grads(table.total_elems()),
         w(model::LlamaWeights<float>::bind(table, params.data())),
         g(model::LlamaWeights<float>::bind(table, grads.data())),
-        model(c.model, c.train.batch, c.train.seq, model::ForwardMode::kTrain), opt(table, c.optim),
-        sampler(s), rng(uint64_t(c.train.seed)), inputs(size_t(c.tokens_per_step())),
+        model(context, c.model, c.train.batch, c.train.seq, model::ForwardMode::kTrain, c.train.precision),
+        opt(context, table, c.optim), sampler(s), inputs(size_t(c.tokens_per_step())),
         targets(size_t(c.tokens_per_step())), window(size_t(c.train.seq + 1)) {}
 
   // Row r of inputs/targets from window k: inputs = window[0:T], targets = window[1:T+1].
@@ -57,8 +58,9 @@ struct Run {
     for (int64_t i = 0; i < t; ++i) in[i] = int32_t(win[size_t(i)]), tg[i] = int32_t(win[size_t(i + 1)]);
   }
 
-  // One optimizer step; returns the mean loss and the gradient norm before clipping.
-  std::pair<double, double> step() {
+  // One optimizer step; returns the mean loss and the gradient norm before clipping. A step of
+  // many micro-batches reports its progress every 30 s (a 135M model's step can take an hour).
+  std::pair<double, double> step(int64_t step_number) {
     const int64_t t = cfg.train.seq, bt = cfg.train.batch * t;
     for (int64_t r = 0; r < cfg.train.batch * cfg.train.accum; ++r) {
       sampler.window(uint64_t(windows_drawn++), window.data());
@@ -68,23 +70,32 @@ struct Run {
     for (int32_t id : targets) count += id != ops::kIgnoreIndex;
     grads.zero();
     double nll = 0;
+    Timer since_report, step_time;
     for (int64_t a = 0; a < cfg.train.accum; ++a) {
       const int32_t* in = inputs.data() + a * bt;
       const int32_t* tg = targets.data() + a * bt;
       model.forward(w, in, cfg.train.batch, cfg.train.seq);
       nll += model.loss(tg, cfg.train.batch, cfg.train.seq).nll_sum;
-      model.backward(w, g, in, tg, cfg.train.batch, cfg.train.seq, float(1.0 / double(count)));
+      model.backward(w, g, in, tg, cfg.train.batch, cfg.train.seq, 1.0 / double(count));
+      if (since_report.seconds() >= 30 && a + 1 < cfg.train.accum) {
+        const double per = step_time.seconds() / double(a + 1);
+        fmt::print("  step {}: micro-batch {}/{} ({:.1f} s each, step ETA {})\n", step_number, a + 1, cfg.train.accum,
+                   per, format_duration(per * double(cfg.train.accum - a - 1)));
+        std::fflush(stdout);
+        since_report.reset();
+      }
     }
     const double norm = opt.clip_gradients(grads.data());
     opt.step(params.data(), grads.data(), cfg.optim.schedule.multiplier(opt.steps_taken() + 1));
+    model.cast_weights(w);  // bf16: the GEMMs of the next step read the updated weights
     return {nll / double(count), norm};
   }
 
   // The outlier watch: kurtosis (token and sequence protocols) and max |act|/RMS on fixed tokens.
   nlohmann::json watch(const std::vector<int32_t>& tokens) {
     const int64_t rows = int64_t(tokens.size()) / cfg.train.seq;
-    auto seq = eval::measure_activations(cfg.model, w, tokens, rows, cfg.train.seq, eval::Protocol::kSequence);
-    auto tok = eval::measure_activations(cfg.model, w, tokens, rows, cfg.train.seq, eval::Protocol::kToken);
+    auto seq = eval::measure_activations(ctx, cfg.model, w, tokens, rows, cfg.train.seq, eval::Protocol::kSequence);
+    auto tok = eval::measure_activations(ctx, cfg.model, w, tokens, rows, cfg.train.seq, eval::Protocol::kToken);
     if (!seq || !tok) return {};
     return {{"kurtosis", tok->average}, {"kurtosis_sequence", seq->average}, {"max_act_ratio", seq->max_ratio},
             {"max_act_state", seq->max_ratio_state}};
@@ -120,38 +131,51 @@ Result<TrainResult> run_training(const RunConfig& cfg, const fs::path& run_dir,
                       train_tokens.manifest().vocab_size, cfg.model.vocab);
   auto sampler = data::WindowSampler::create(train_tokens, uint64_t(cfg.train.seq + 1), uint64_t(cfg.train.seed));
   if (!sampler) return sampler.error();
-  if (cfg.train.threads > 0) omp_set_num_threads(int(cfg.train.threads));
+  ops::Context ctx = ops::Context::cpu(int(cfg.train.threads), uint64_t(cfg.train.seed));
+  if (cfg.train.precision == model::Precision::kBF16) {
+    // Refused before anything is allocated: oneDNN would emulate bf16 here, several times slower.
+    if (const std::string missing = ops::bf16_missing_cpu_feature(ctx); !missing.empty())
+      return make_error("train.precision = \"bf16\" needs a CPU with {}; train with \"fp32\" here", missing);
+  }
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   if (ec) return make_error("{}: cannot create the run folder: {}", run_dir.string(), ec.message());
 
-  Run run(cfg, *sampler);
+  Run run(cfg, ctx, *sampler);
   TrainState state;
   if (resume) {
     OSP_TRY(check_compatible(resume->config, cfg));
     OSP_TRY(load_checkpoint_tensors(resume->dir, run.table, run.params.data(), run.opt));
     state = resume->state;
     run.opt.set_steps_taken(state.step);
-    run.rng.set_state(state.rng);
+    ctx.rng().set_state(state.rng);
     if (!state.data.is_object() || !state.data.contains("windows") || !state.data["windows"].is_number_integer())
       return make_error("{}: state.json has no data position", resume->dir.string());
     run.windows_drawn = state.data["windows"].get<int64_t>();
     fmt::print("resuming from {} at step {}\n", resume->dir.string(), state.step);
   } else {
-    model::init_parameters(run.params.data(), run.table, cfg.model, run.rng);
+    model::init_parameters(run.params.data(), run.table, cfg.model, ctx.rng());
   }
+  run.model.cast_weights(run.w);
   auto log = MetricsLog::open(run_dir / "metrics.jsonl", state.step);
   if (!log) return log.error();
 
   const double flops_per_token = model::training_flops_per_token(cfg.model, cfg.train.seq);
-  // The same roofline as the benchmarks (2048³): a smaller product under-measures the machine
-  // (thread wake-ups and cache effects weigh more) and showed MFU above 100% on small models.
-  const double peak = measure_sgemm_gflops(2048) * 1e9;
-  fmt::print("model: {:.2f}M parameters; {} tokens per step ({} x {} x {} accum); {:.1f} MiB activations\n",
+  const bool bf16 = cfg.train.precision == model::Precision::kBF16;
+  // The roofline of the run's GEMM dtype (bf16 has its own peak), robust to busy cores (roofline.h).
+  ops::Roofline roof = ops::gemm_roofline(ctx, bf16 ? DType::kBF16 : DType::kF32);
+  fmt::print("model: {:.2f}M parameters; {} tokens per step ({} x {} x {} accum); {:.1f} MiB activations{}\n",
              run.table.num_parameters() / 1e6, cfg.tokens_per_step(), cfg.train.batch, cfg.train.seq,
-             cfg.train.accum, run.model.activation_bytes() / 1048576.0);
+             cfg.train.accum, run.model.activation_bytes() / 1048576.0,
+             bf16 ? fmt::format(" + {:.1f} MiB bf16 weight copy", run.model.weight_copy_bytes() / 1048576.0) : "");
+  fmt::print("precision: {}{}; {}\n", model::precision_name(cfg.train.precision),
+             bf16 ? fmt::format(" (bf16 GEMM operands, fp32 accumulation, fp32 masters and optimizer state; NS5 {}; {})",
+                                cfg.optim.muon.ns_precision == optim::NsPrecision::kBF16 ? "bf16" : "fp32",
+                                ops::bf16_gemm_description(ctx))
+                  : "",
+             ctx.describe());
   fmt::print("{}", run.opt.describe());
-  fmt::print("roofline for MFU: SGEMM {:.0f} GFLOP/s ({} threads)\n", peak / 1e9, omp_get_max_threads());
+  fmt::print("roofline for MFU: {}\n", roof.describe());
 
   // The watch reads the first watch_rows validation windows (the same tokens every time).
   std::vector<int32_t> watch_tokens;
@@ -164,7 +188,7 @@ Result<TrainResult> run_training(const RunConfig& cfg, const fs::path& run_dir,
 
   auto save = [&]() -> Status {
     state.data = {{"windows", run.windows_drawn}};
-    state.rng = run.rng.state();
+    state.rng = ctx.rng().state();
     return save_checkpoint(run_dir, cfg, run.table, run.params.data(), run.opt, state);
   };
   TrainResult result;
@@ -179,13 +203,15 @@ Result<TrainResult> run_training(const RunConfig& cfg, const fs::path& run_dir,
       break;
     }
     Timer t;
-    const auto [loss, norm] = run.step();
+    const auto [loss, norm] = run.step(state.step + 1);
     const double dt = t.seconds();
     ++state.step;
     state.tokens_seen += cfg.tokens_per_step();
     state.elapsed_s = elapsed_before + wall.seconds();
     const double mult = cfg.optim.schedule.multiplier(state.step);
     const double tps = double(cfg.tokens_per_step()) / dt;
+    roof.raise(tps * flops_per_token / 1e9);  // an achieved rate bounds the peak from below
+    const double peak = roof.gflops * 1e9;
     nlohmann::json rec = {{"step", state.step}, {"loss", loss}, {"lr", cfg.optim.adamw.lr * mult},
                           {"lr_muon", cfg.optim.muon.lr * mult}, {"grad_norm", norm}, {"tokens_per_s", tps},
                           {"mfu", tps * flops_per_token / peak}, {"tokens", state.tokens_seen},

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "common/test_context.h"
 #include "common/model_fixtures.h"
 #include "eval/eval_data.h"
 #include "eval/kurtosis.h"
@@ -22,10 +23,10 @@ TEST(Kurtosis, FormulaUsesRawFourthMomentAndUnbiasedVariance) {
   for (float v : x) c2 += (v - mu) * (v - mu);
   const double var = c2 / 36, expect = m4 / (var * var) - 3;
   double k = 0;
-  ASSERT_TRUE(eval::excess_kurtosis(x.data(), 37, &k));
+  ASSERT_TRUE(eval::excess_kurtosis(osp::test::ctx(), x.data(), 37, &k));
   EXPECT_NEAR(k, expect, 1e-9 * std::abs(expect));
   const std::vector<float> flat(16, 2.5f);
-  EXPECT_FALSE(eval::excess_kurtosis(flat.data(), 16, &k));
+  EXPECT_FALSE(eval::excess_kurtosis(osp::test::ctx(), flat.data(), 16, &k));
 }
 
 // Mean of k⁺ over many Gaussian vectors sits at the floor √(24/D)/√(2π) (§1.4), and a planted
@@ -37,10 +38,10 @@ TEST(Kurtosis, GaussianFloorAndPlantedOutliers) {
   double plain = 0, planted = 0, k = 0;
   for (int64_t i = 0; i < n; ++i) {
     for (auto& v : x) v = float(rng.normal());
-    ASSERT_TRUE(eval::excess_kurtosis(x.data(), d, &k));
+    ASSERT_TRUE(eval::excess_kurtosis(osp::test::ctx(), x.data(), d, &k));
     plain += std::max(k, 0.0);
     x[17] = 20.0f;  // one outlier channel
-    ASSERT_TRUE(eval::excess_kurtosis(x.data(), d, &k));
+    ASSERT_TRUE(eval::excess_kurtosis(osp::test::ctx(), x.data(), d, &k));
     planted += std::max(k, 0.0);
   }
   const double floor = std::sqrt(24.0 / double(d)) / std::sqrt(2 * M_PI);
@@ -64,8 +65,8 @@ TEST(Kurtosis, TokenProtocolEqualsSequenceOfWidthOne) {
   auto p = test::random_parameters<float>(table, c, rng);
   const auto w = model::LlamaWeights<float>::bind(table, p.data());
   const auto tok = test::random_tokens(rng, 3 * 8, c.vocab);
-  auto a = eval::measure_activations(c, w, tok, 3, 8, eval::Protocol::kToken);
-  auto b = eval::measure_activations(c, w, tok, 24, 1, eval::Protocol::kSequence);
+  auto a = eval::measure_activations(osp::test::ctx(), c, w, tok, 3, 8, eval::Protocol::kToken);
+  auto b = eval::measure_activations(osp::test::ctx(), c, w, tok, 24, 1, eval::Protocol::kSequence);
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_EQ(a->states.size(), size_t(c.layers + 1));
   // Different batch shapes take different GEMM blockings: fp32 rounding, not bit equality.
@@ -76,7 +77,7 @@ TEST(Kurtosis, TokenProtocolEqualsSequenceOfWidthOne) {
     EXPECT_EQ(a->states[s].max_channel, b->states[s].max_channel);
   }
   // In context the states differ from position 0 (attention mixes tokens).
-  auto seq = eval::measure_activations(c, w, tok, 3, 8, eval::Protocol::kSequence);
+  auto seq = eval::measure_activations(osp::test::ctx(), c, w, tok, 3, 8, eval::Protocol::kSequence);
   ASSERT_TRUE(seq.ok());
   EXPECT_NE(seq->average, a->average);
 }
@@ -88,12 +89,12 @@ TEST(Kurtosis, RefusesTooFewTokensAndBadIds) {
   auto p = test::random_parameters<float>(table, c, rng);
   const auto w = model::LlamaWeights<float>::bind(table, p.data());
   std::vector<int32_t> tok(10, 1);
-  auto r = eval::measure_activations(c, w, tok, 4, 4, eval::Protocol::kToken);
+  auto r = eval::measure_activations(osp::test::ctx(), c, w, tok, 4, 4, eval::Protocol::kToken);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("16 tokens"), std::string::npos) << r.error().message;
   tok[3] = 999;
-  EXPECT_FALSE(eval::measure_activations(c, w, tok, 2, 5, eval::Protocol::kToken).ok());
-  EXPECT_FALSE(eval::measure_activations(c, w, tok, 1, 32, eval::Protocol::kSequence).ok());
+  EXPECT_FALSE(eval::measure_activations(osp::test::ctx(), c, w, tok, 2, 5, eval::Protocol::kToken).ok());
+  EXPECT_FALSE(eval::measure_activations(osp::test::ctx(), c, w, tok, 1, 32, eval::Protocol::kSequence).ok());
   EXPECT_FALSE(eval::parse_protocol("paper").ok());
 }
 

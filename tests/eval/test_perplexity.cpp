@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "common/test_context.h"
 #include "common/model_fixtures.h"
 #include "eval/perplexity.h"
 #include "model/llama.h"
@@ -20,12 +21,12 @@ TEST(Perplexity, MatchesModelLossOnNonOverlappingWindowsAndDropsTheTail) {
   const auto w = model::LlamaWeights<float>::bind(table, p.data());
   const int64_t win = 12, n = 5;
   auto tok = test::random_tokens(rng, n * win + 7, c.vocab);  // 7-token tail, dropped
-  auto r = eval::perplexity(c, w, tok, win);
+  auto r = eval::perplexity(osp::test::ctx(), c, w, tok, win);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->windows, n);
   EXPECT_EQ(r->scored, n * (win - 1));
   // Direct: each window alone; targets shifted by one, the last position ignored.
-  model::Llama<float> m(c, 1, win, model::ForwardMode::kInference);
+  model::Llama<float> m(osp::test::ctx(), c, 1, win, model::ForwardMode::kInference);
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) {
     std::vector<int32_t> targets(tok.begin() + i * win + 1, tok.begin() + (i + 1) * win);
@@ -35,11 +36,11 @@ TEST(Perplexity, MatchesModelLossOnNonOverlappingWindowsAndDropsTheTail) {
   }
   EXPECT_NEAR(r->ppl, std::exp(sum / double(n * (win - 1))), 1e-5 * r->ppl);
   tok.resize(size_t(n * win));
-  auto r2 = eval::perplexity(c, w, tok, win);
+  auto r2 = eval::perplexity(osp::test::ctx(), c, w, tok, win);
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r2->ppl, r->ppl);
   tok.resize(size_t(win - 1));
-  EXPECT_FALSE(eval::perplexity(c, w, tok, win).ok());
+  EXPECT_FALSE(eval::perplexity(osp::test::ctx(), c, w, tok, win).ok());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "common/test_context.h"
 #include "common/model_fixtures.h"
 #include "io/safetensors.h"
 #include "model/llama.h"
@@ -42,7 +43,7 @@ inline model::ModelConfig tiny_config(bool ssnorm, bool emb_proj, bool tie, int6
 inline std::vector<float> logits_of(const model::ModelConfig& c, const float* params, const std::vector<int32_t>& tokens) {
   const model::ParamTable table(c);
   const int64_t t = int64_t(tokens.size());
-  model::Llama<float> llama(c, 1, t, model::ForwardMode::kInference);
+  model::Llama<float> llama(osp::test::ctx(), c, 1, t, model::ForwardMode::kInference);
   llama.forward(model::LlamaWeights<float>::bind(table, const_cast<float*>(params)), tokens.data(), 1, t);
   return std::vector<float>(llama.logits(), llama.logits() + t * c.vocab);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/test_context.h"
 #include "common/model_fixtures.h"
 #include "io/gguf_reader.h"
 #include "io/model_file.h"
@@ -43,7 +44,7 @@ int logits(const std::string& model_path, const std::string& csv, const std::str
   std::stringstream ss(csv);
   for (std::string item; std::getline(ss, item, ',');) tokens.push_back(std::stoi(item));
   const int64_t t = int64_t(tokens.size()), v = m->config.vocab;
-  model::Llama<float> llama(m->config, 1, t, model::ForwardMode::kInference);
+  model::Llama<float> llama(osp::test::ctx(), m->config, 1, t, model::ForwardMode::kInference);
   llama.forward(model::LlamaWeights<float>::bind(m->table, m->params.data()), tokens.data(), 1, t);
   const std::vector<io::SafetensorsTensor> tensors = {
       {"logits", io::SafetensorsDType::kF32, {uint64_t(t), uint64_t(v)},

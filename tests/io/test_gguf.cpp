@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "common/test_context.h"
 #include "core/dtype.h"
 #include "interop_test_util.h"
 #include "io/gguf_export.h"
@@ -193,7 +194,7 @@ TEST(GgufExport, LlamaKeysTypesAndTokenizer) {
   { std::ofstream(dir / "tokenizer.json") << kTinyTokenizer; }
   for (bool tie : {false, true}) {
     const auto m = test::random_model(test::tiny_config(true, false, tie, 2), seed);
-    const model::PlainLlama plain = model::fold_to_plain_llama(m.config, m.params.data());
+    const model::PlainLlama plain = model::fold_to_plain_llama(osp::test::ctx(), m.config, m.params.data());
     const auto out = dir / "m.gguf";
     auto notes = export_gguf(plain, out, {GgufExportType::kQ4_0, dir / "tokenizer.json", "tiny"});
     ASSERT_TRUE(notes) << notes.error().message;
@@ -234,7 +235,7 @@ TEST(GgufExport, RefusesPreTokenizersLlamaCppLacks) {
   text.replace(text.find("\"use_regex\": true}"), 18, "\"use_regex\": false}");
   { std::ofstream(dir / "tokenizer.json") << text; }
   const auto m = test::random_model(test::tiny_config(false, false, false, 4), 1);
-  const model::PlainLlama plain = model::fold_to_plain_llama(m.config, m.params.data());
+  const model::PlainLlama plain = model::fold_to_plain_llama(osp::test::ctx(), m.config, m.params.data());
   auto r = export_gguf(plain, dir / "m.gguf", {GgufExportType::kF16, dir / "tokenizer.json", "x"});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("pre_tokenizer"), std::string::npos) << r.error().message;

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "common/test_context.h"
 #include "interop_test_util.h"
 #include "io/hf_export.h"
 #include "io/hf_import.h"
@@ -23,7 +24,7 @@ std::vector<int32_t> tokens_for(uint64_t seed, int64_t vocab) {
 }
 
 fs::path export_f32(const test::RandomModel& m, const fs::path& dir, uint64_t shard_bytes = 5'000'000'000) {
-  const model::PlainLlama plain = model::fold_to_plain_llama(m.config, m.params.data());
+  const model::PlainLlama plain = model::fold_to_plain_llama(osp::test::ctx(), m.config, m.params.data());
   HfExportOptions opt;
   opt.dtype = SafetensorsDType::kF32;
   opt.shard_bytes = shard_bytes;
@@ -97,7 +98,7 @@ TEST(HfExport, Bf16RoundsTheFoldedValuesOnce) {
   SCOPED_TRACE(seed);
   ScratchDir dir;
   const auto m = test::random_model(test::tiny_config(true, true, false, 4), seed);
-  const model::PlainLlama plain = model::fold_to_plain_llama(m.config, m.params.data());
+  const model::PlainLlama plain = model::fold_to_plain_llama(osp::test::ctx(), m.config, m.params.data());
   HfExportOptions opt;  // bf16 by default
   ASSERT_TRUE(export_hf(plain, dir.path(), opt));
   auto loaded = load_model(dir.path());

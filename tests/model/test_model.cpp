@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "model/llama.h"
+#include "ops/elementwise.h"
 #include "common/model_fixtures.h"
 
 namespace osp::model {
@@ -143,13 +144,14 @@ TEST(Llama, InferenceModeMatchesTrainingMode) {
   Rng rng(3);
   const int64_t b = 3, t = 37;
   const auto tokens = test::random_tokens(rng, b * t, fx.c.vocab);
-  Llama<float> train(fx.c, b, t, ForwardMode::kTrain), infer(fx.c, b, t, ForwardMode::kInference);
+  ops::Context ctx = ops::Context::cpu();
+  Llama<float> train(ctx, fx.c, b, t, ForwardMode::kTrain), infer(ctx, fx.c, b, t, ForwardMode::kInference);
   train.forward(fx.w, tokens.data(), b, t);
   infer.forward(fx.w, tokens.data(), b, t);
   for (int64_t i = 0; i < b * t * fx.c.vocab; ++i) ASSERT_EQ(train.logits()[i], infer.logits()[i]) << i;
   EXPECT_LT(infer.activation_bytes(), train.activation_bytes());
   // A shorter batch in the same plan gives the same leading rows as a plan of that size.
-  Llama<float> small(fx.c, 1, 20, ForwardMode::kInference);
+  Llama<float> small(ctx, fx.c, 1, 20, ForwardMode::kInference);
   small.forward(fx.w, tokens.data(), 1, 20);
   infer.forward(fx.w, tokens.data(), 1, 20);
   for (int64_t i = 0; i < 20 * fx.c.vocab; ++i) ASSERT_EQ(small.logits()[i], infer.logits()[i]);
@@ -160,7 +162,8 @@ TEST(Llama, CausalityLaterTokensDoNotChangeEarlierLogits) {
   Rng rng(4);
   const int64_t t = 16;
   auto tokens = test::random_tokens(rng, t, fx.c.vocab);
-  Llama<float> m(fx.c, 1, t, ForwardMode::kInference);
+  ops::Context ctx = ops::Context::cpu();
+  Llama<float> m(ctx, fx.c, 1, t, ForwardMode::kInference);
   m.forward(fx.w, tokens.data(), 1, t);
   std::vector<float> before(m.logits(), m.logits() + t * fx.c.vocab);
   tokens[10] = (tokens[10] + 1) % int32_t(fx.c.vocab);
@@ -172,17 +175,16 @@ TEST(Llama, CausalityLaterTokensDoNotChangeEarlierLogits) {
 }
 
 // Records hidden states; doubles the q/k/v input of one layer.
-class TestTap : public ForwardTap<float> {
+class TestTap : public ForwardTap {
  public:
   std::vector<std::vector<float>> states;
   int scale_layer = -1;
-  void hidden_state(int index, const float* x, int64_t rows, int64_t dim) override {
+  void hidden_state(ops::Context&, int index, TensorView x) override {
     EXPECT_EQ(index, int(states.size()));
-    states.emplace_back(x, x + rows * dim);
+    states.emplace_back(x.data<float>(), x.data<float>() + x.numel());
   }
-  void linear_input(LinearInput site, int layer, float* x, int64_t rows, int64_t cols) override {
-    if (site == LinearInput::kQkv && layer == scale_layer)
-      for (int64_t i = 0; i < rows * cols; ++i) x[i] *= 2;
+  void linear_input(ops::Context& ctx, LinearInput site, int layer, TensorView x) override {
+    if (site == LinearInput::kQkv && layer == scale_layer) ops::scale(ctx, x, 2.0);
   }
 };
 
@@ -193,7 +195,8 @@ TEST(Llama, TapSeesHiddenStatesAndCanTransformLinearInputs) {
   Rng rng(6);
   const int64_t t = 9;
   const auto tokens = test::random_tokens(rng, t, fx.c.vocab);
-  Llama<float> m(fx.c, 1, t, ForwardMode::kInference);
+  ops::Context ctx = ops::Context::cpu();
+  Llama<float> m(ctx, fx.c, 1, t, ForwardMode::kInference);
   TestTap tap;
   m.forward(fx.w, tokens.data(), 1, t, &tap);
   ASSERT_EQ(tap.states.size(), 4u);  // embedding, after layers 1 and 2, final norm

@@ -34,7 +34,8 @@ TEST_P(ModelGrad, EveryParameterMatchesFiniteDifferences) {
   const auto tokens = test::random_tokens(rng, n, c.vocab);
   const auto targets = test::random_targets(rng, n, c.vocab);
 
-  Llama<double> model(c, gc.batch, gc.seq, ForwardMode::kTrain);
+  ops::Context ctx = ops::Context::cpu();
+  Llama<double> model(ctx, c, gc.batch, gc.seq, ForwardMode::kTrain);
   auto mean_loss = [&] {
     model.forward(w, tokens.data(), gc.batch, gc.seq);
     const LossSum l = model.loss(targets.data(), gc.batch, gc.seq);

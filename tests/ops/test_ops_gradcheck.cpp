@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/gradcheck.h"
+#include "core/tensor.h"
 #include "ops/attention.h"
 #include "ops/cpu/vec_math.h"
 #include "ops/cross_entropy.h"
@@ -23,16 +24,21 @@ using test::random_vector;
 using test::weighted_sum;
 using Vec = std::vector<double>;
 
+// A view of a test vector as a tensor of the given shape.
+TensorView v(Vec& x, std::initializer_list<int64_t> shape) { return TensorView::of(x.data(), shape); }
+TensorView iv(const std::vector<int32_t>& x) { return TensorView::of(x.data(), {int64_t(x.size())}); }
+
 TEST(OpsGrad, Matmul) {
+  Context ctx = Context::cpu();
   Rng rng(1);
   const int64_t n = 7, in = 5, out = 6;
   Vec x = random_vector(rng, n * in), w = random_vector(rng, out * in), wy = random_vector(rng, n * out);
   Vec y(n * out), dx(n * in), dw(out * in, 0.0);
   auto loss = [&] {
-    matmul_forward(y.data(), x.data(), w.data(), n, in, out);
+    matmul_forward(ctx, v(y, {n, out}), v(x, {n, in}), v(w, {out, in}));
     return weighted_sum(wy, y.data());
   };
-  matmul_backward(dx.data(), dw.data(), wy.data(), x.data(), w.data(), n, in, out);
+  matmul_backward(ctx, v(dx, {n, in}), v(dw, {out, in}), v(wy, {n, out}), v(x, {n, in}), v(w, {out, in}));
   expect_gradient_matches("dx", x.data(), x.size(), dx.data(), loss);
   expect_gradient_matches("dw", w.data(), w.size(), dw.data(), loss);
   // Forward against the definition y[i][o] = Σ_k x[i][k]·w[o][k].
@@ -49,18 +55,19 @@ class RmsNormGrad : public ::testing::TestWithParam<bool> {};
 
 TEST_P(RmsNormGrad, MatchesFiniteDifferences) {
   const bool single_scale = GetParam();
+  Context ctx = Context::cpu();
   Rng rng(2);
   const int64_t n = 6, d = 9;
   const float eps = 1e-5f;
   Vec x = random_vector(rng, n * d), g = random_vector(rng, single_scale ? 1 : d);
   Vec wy = random_vector(rng, n * d), y(n * d), rstd(n), dx(n * d, 0.0), dg(g.size(), 0.0);
+  const auto gain_view = [&](Vec& t) { return single_scale ? TensorView::of(t.data(), std::span<const int64_t>()) : v(t, {d}); };
   auto loss = [&] {
-    rmsnorm_forward(y.data(), rstd.data(), x.data(), g.data(), n, d, eps, single_scale);
+    rmsnorm_forward(ctx, v(y, {n, d}), v(rstd, {n}), v(x, {n, d}), gain_view(g), eps);
     return weighted_sum(wy, y.data());
   };
   loss();
-  rmsnorm_backward(dx.data(), dg.data(), wy.data(), x.data(), rstd.data(), g.data(), n, d,
-                   single_scale);
+  rmsnorm_backward(ctx, v(dx, {n, d}), gain_view(dg), v(wy, {n, d}), v(x, {n, d}), v(rstd, {n}), gain_view(g));
   expect_gradient_matches("dx", x.data(), x.size(), dx.data(), loss);
   expect_gradient_matches("dgain", g.data(), g.size(), dg.data(), loss);
   // Forward against y_j = x_j / sqrt(mean(x²) + eps) · g_j.
@@ -75,6 +82,7 @@ TEST_P(RmsNormGrad, MatchesFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(Kinds, RmsNormGrad, ::testing::Values(false, true));
 
 TEST(OpsGrad, EmbeddingWithRepeatedTokens) {
+  Context ctx = Context::cpu();
   Rng rng(3);
   const int64_t vocab = 5, d = 4;
   const std::vector<int32_t> tokens = {1, 3, 1, 0, 4, 1, 3};
@@ -82,15 +90,16 @@ TEST(OpsGrad, EmbeddingWithRepeatedTokens) {
   Vec table = random_vector(rng, vocab * d), wy = random_vector(rng, n * d), y(n * d);
   Vec dtable(vocab * d, 0.0);
   auto loss = [&] {
-    embedding_forward(y.data(), tokens.data(), table.data(), n, d, vocab);
+    embedding_forward(ctx, v(y, {n, d}), iv(tokens), v(table, {vocab, d}));
     return weighted_sum(wy, y.data());
   };
-  embedding_backward(dtable.data(), wy.data(), tokens.data(), n, d);
+  embedding_backward(ctx, v(dtable, {vocab, d}), v(wy, {n, d}), iv(tokens));
   expect_gradient_matches("dtable", table.data(), table.size(), dtable.data(), loss);
   EXPECT_EQ(dtable[2 * d], 0.0);  // token 2 never appears
 }
 
 TEST(OpsGrad, RopeForwardAndBackward) {
+  Context ctx = Context::cpu();
   Rng rng(4);
   const int64_t b = 2, t = 5, heads = 3, dh = 8;
   const double theta = 500.0;
@@ -99,7 +108,7 @@ TEST(OpsGrad, RopeForwardAndBackward) {
   Vec x = x0, wy = random_vector(rng, x.size());
   // Forward against the half-split formula with the angle p·θ^(−2i/Dh).
   Vec y = x0;
-  rope_forward(y.data(), tab, b, t, heads);
+  rope_forward(ctx, v(y, {b * t, heads * dh}), tab, t);
   for (int64_t s = 0; s < b; ++s)
     for (int64_t p = 0; p < t; ++p)
       for (int64_t h = 0; h < heads; ++h)
@@ -111,25 +120,26 @@ TEST(OpsGrad, RopeForwardAndBackward) {
           EXPECT_NEAR(r[i + dh / 2], z[i + dh / 2] * std::cos(a) + z[i] * std::sin(a), 1e-5);
         }
   Vec dx = wy;
-  rope_backward(dx.data(), tab, b, t, heads);
+  rope_backward(ctx, v(dx, {b * t, heads * dh}), tab, t);
   auto loss = [&] {
     Vec z = x;
-    rope_forward(z.data(), tab, b, t, heads);
+    rope_forward(ctx, v(z, {b * t, heads * dh}), tab, t);
     return weighted_sum(wy, z.data());
   };
   expect_gradient_matches("dx", x.data(), x.size(), dx.data(), loss);
 }
 
 TEST(OpsGrad, SwiGlu) {
+  Context ctx = Context::cpu();
   Rng rng(5);
   const int64_t n = 40;
   Vec gate = random_vector(rng, n, 2.0), up = random_vector(rng, n), wy = random_vector(rng, n);
   Vec h(n), dgate(n), dup(n);
   auto loss = [&] {
-    swiglu_forward(h.data(), gate.data(), up.data(), n);
+    swiglu_forward(ctx, v(h, {n}), v(gate, {n}), v(up, {n}));
     return weighted_sum(wy, h.data());
   };
-  swiglu_backward(dgate.data(), dup.data(), wy.data(), gate.data(), up.data(), n);
+  swiglu_backward(ctx, v(dgate, {n}), v(dup, {n}), v(wy, {n}), v(gate, {n}), v(up, {n}));
   expect_gradient_matches("dgate", gate.data(), n, dgate.data(), loss);
   expect_gradient_matches("dup", up.data(), n, dup.data(), loss);
   loss();
@@ -138,16 +148,17 @@ TEST(OpsGrad, SwiGlu) {
 }
 
 TEST(OpsGrad, CrossEntropyWithIgnoredTargets) {
+  Context ctx = Context::cpu();
   Rng rng(6);
   const int64_t n = 6, vocab = 11;
   const std::vector<int32_t> targets = {3, kIgnoreIndex, 0, 10, kIgnoreIndex, 7};
   Vec logits = random_vector(rng, n * vocab, 3.0), lse(n), nll(n), dlogits(n * vocab);
   const double scale = 1.0 / 4.0;  // four counted targets
   auto loss = [&] {
-    return scale * cross_entropy_forward(nll.data(), lse.data(), logits.data(), targets.data(), n, vocab);
+    return scale * cross_entropy_forward(ctx, v(nll, {n}), v(lse, {n}), v(logits, {n, vocab}), iv(targets));
   };
   const double l = loss();
-  cross_entropy_backward(dlogits.data(), logits.data(), lse.data(), targets.data(), n, vocab, scale);
+  cross_entropy_backward(ctx, v(dlogits, {n, vocab}), v(logits, {n, vocab}), v(lse, {n}), iv(targets), scale);
   expect_gradient_matches("dlogits", logits.data(), logits.size(), dlogits.data(), loss);
   double expect = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -192,22 +203,28 @@ class AttentionGrad : public ::testing::TestWithParam<AttentionShape> {};
 
 TEST_P(AttentionGrad, MatchesNaiveAndFiniteDifferences) {
   const AttentionShape s = GetParam();
+  Context ctx = Context::cpu();
   Rng rng(7 + s.seq);
   const int64_t nq = s.batch * s.seq * s.heads * s.head_dim;
   const int64_t nk = s.batch * s.seq * s.kv_heads * s.head_dim;
   Vec q = random_vector(rng, nq), k = random_vector(rng, nk), v = random_vector(rng, nk);
   Vec wy = random_vector(rng, nq), out(nq), probs(s.batch * s.heads * s.seq * s.seq);
-  Vec work(attention_workspace_elems(s));
+  Vec work(attention_workspace_elems(ctx, s));
+  const int64_t n = s.batch * s.seq, qd = s.heads * s.head_dim, kvd = s.kv_heads * s.head_dim;
+  const TensorView qv = TensorView::of(q.data(), {n, qd}), kv = TensorView::of(k.data(), {n, kvd});
+  const TensorView vv = TensorView::of(v.data(), {n, kvd}), wk = TensorView::of(work.data(), {int64_t(work.size())});
   auto loss = [&] {
-    attention_forward(out.data(), (double*)nullptr, q.data(), k.data(), v.data(), work.data(), s);
+    attention_forward(ctx, TensorView::of(out.data(), {n, qd}), TensorView(), qv, kv, vv, wk, s);
     return weighted_sum(wy, out.data());
   };
-  attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), work.data(), s);
+  attention_forward(ctx, TensorView::of(out.data(), {n, qd}), TensorView::of(probs.data(), {int64_t(probs.size())}),
+                    qv, kv, vv, wk, s);
   const Vec ref = naive_attention(q, k, v, s);
   for (int64_t i = 0; i < nq; ++i) ASSERT_NEAR(out[i], ref[i], 1e-12) << i;
   Vec dq(nq), dk(nk), dv(nk);
-  attention_backward(dq.data(), dk.data(), dv.data(), wy.data(), out.data(), probs.data(), q.data(),
-                     k.data(), v.data(), work.data(), s);
+  attention_backward(ctx, TensorView::of(dq.data(), {n, qd}), TensorView::of(dk.data(), {n, kvd}),
+                     TensorView::of(dv.data(), {n, kvd}), TensorView::of(wy.data(), {n, qd}),
+                     TensorView::of(probs.data(), {int64_t(probs.size())}), qv, kv, vv, wk, s);
   expect_gradient_matches("dq", q.data(), nq, dq.data(), loss);
   expect_gradient_matches("dk", k.data(), nk, dk.data(), loss);
   expect_gradient_matches("dv", v.data(), nk, dv.data(), loss);

@@ -14,6 +14,12 @@
 namespace osp::optim {
 namespace {
 
+// NS5 of a host (m, n) matrix.
+void ns5(std::vector<float>& out, const std::vector<float>& u, int64_t m, int64_t n, NsPrecision p, NsWorkspace& ws) {
+  ops::Context ctx = ops::Context::cpu();
+  newton_schulz(ctx, TensorView::of(out.data(), {m, n}), TensorView::of(u.data(), {m, n}), 5, 1e-8, p, ws);
+}
+
 std::vector<float> random_matrix(Rng& rng, int64_t m, int64_t n) {
   std::vector<float> a(size_t(m * n));
   for (auto& x : a) x = float(rng.normal());
@@ -51,7 +57,7 @@ TEST(NewtonSchulz, NearThePolarFactorWithSingularValuesInTheBand) {
   const auto u = random_matrix(rng, r, c);
   std::vector<float> o(u.size());
   NsWorkspace ws;
-  newton_schulz(o.data(), u.data(), r, c, 5, 1e-8, NsPrecision::kF32, ws);
+  ns5(o, u, r, c, NsPrecision::kF32, ws);
   const auto p = polar_factor(u, r, c);
   // O = P·S' with S' the NS5 image of the singular values: ⟨O, P⟩/r is their mean, and
   // O·Oᵀ's diagonal stays inside the band the spec gives (about 0.68..1.13 for singular values).
@@ -76,8 +82,8 @@ TEST(NewtonSchulz, TallInputIsTheTransposeOfTheWideResult) {
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) ut[size_t(j * m + i)] = u[size_t(i * n + j)];
   NsWorkspace ws;
-  newton_schulz(o.data(), u.data(), m, n, 5, 1e-8, NsPrecision::kF32, ws);
-  newton_schulz(ot.data(), ut.data(), n, m, 5, 1e-8, NsPrecision::kF32, ws);
+  ns5(o, u, m, n, NsPrecision::kF32, ws);
+  ns5(ot, ut, n, m, NsPrecision::kF32, ws);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) EXPECT_NEAR(o[size_t(i * n + j)], ot[size_t(j * m + i)], 1e-5);
 }
@@ -88,8 +94,8 @@ TEST(NewtonSchulz, Bf16EmulationStaysCloseAndRoundsToBf16) {
   const auto u = random_matrix(rng, r, c);
   std::vector<float> a(u.size()), b(u.size());
   NsWorkspace ws;
-  newton_schulz(a.data(), u.data(), r, c, 5, 1e-8, NsPrecision::kF32, ws);
-  newton_schulz(b.data(), u.data(), r, c, 5, 1e-8, NsPrecision::kBF16, ws);
+  ns5(a, u, r, c, NsPrecision::kF32, ws);
+  ns5(b, u, r, c, NsPrecision::kBF16, ws);
   double diff = 0, norm = 0;
   for (size_t i = 0; i < a.size(); ++i) {
     diff += (a[i] - b[i]) * (a[i] - b[i]), norm += a[i] * a[i];
@@ -148,7 +154,8 @@ TEST(Optimizer, StateIsTwoBuffersForAdamWAndOneForMuon) {
   const auto table = small_table(true);
   OptimConfig c;
   c.groups = GroupsKind::kMuon;
-  Optimizer opt(table, c);
+  ops::Context ctx = ops::Context::cpu();
+  Optimizer opt(ctx, table, c);
   int adam_m = 0, adam_v = 0, muon = 0, adam_params = 0;
   for (const auto& s : opt.state_tensors()) {
     adam_m += s.name.rfind("adamw.m.", 0) == 0;
@@ -166,7 +173,8 @@ TEST(Optimizer, ClipScalesToTheMaxNormAndReportsTheNormBefore) {
   const auto table = small_table(false);
   OptimConfig c;
   c.clip = 0.5;
-  Optimizer opt(table, c);
+  ops::Context ctx = ops::Context::cpu();
+  Optimizer opt(ctx, table, c);
   std::vector<float> g(size_t(table.total_elems()), 0.0f);
   Rng rng(4);
   double s = 0;
@@ -183,7 +191,8 @@ TEST(Optimizer, MuonOnScalarsStepsByPointTwoTimesLr) {
   const auto table = small_table(true);
   OptimConfig c;
   c.groups = GroupsKind::kMuonOnly, c.muon.lr = 0.01, c.muon.wd = 0.0, c.schedule.total_steps = 1;
-  Optimizer opt(table, c);
+  ops::Context ctx = ops::Context::cpu();
+  Optimizer opt(ctx, table, c);
   std::vector<float> w(size_t(table.total_elems()), 1.0f), g(w.size());
   Rng rng(5);
   for (auto& x : g) x = float(rng.normal());

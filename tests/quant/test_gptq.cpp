@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "common/test_context.h"
 #include "common/model_fixtures.h"
 #include "eval/perplexity.h"
 #include "model/llama.h"
@@ -62,7 +63,7 @@ TEST(Gptq, ErrorNoWorseThanRtn) {
   };
   std::vector<float> rtn = w, gq = w;
   quant::rtn_quantize_weight(rtn.data(), rows, cols, 4);
-  ASSERT_TRUE(quant::gptq_quantize(gq.data(), rows, cols, h, {4, 0.01, 32}, "test").ok());
+  ASSERT_TRUE(quant::gptq_quantize(osp::test::ctx(), gq.data(), rows, cols, h, {4, 0.01, 32}, "test").ok());
   EXPECT_LT(err(gq), 0.8 * err(rtn));
   for (int64_t r = 0; r < rows; ++r) {
     EXPECT_EQ(gq[size_t(r * cols + 3)], 0.0f);
@@ -88,13 +89,13 @@ TEST(Gptq, SequentialDriverBeatsRtnOnASmallModel) {
   s.w_bits = 3, s.a_bits = s.kv_bits = 16;
   s.rotate = quant::Rotate::kFfn;
   s.calib_windows = 16, s.calib_len = 16;
-  auto fp = quant::prepare_ptq(c, table, p.data(), {16, 16, 16}, {});
-  auto rtn = quant::prepare_ptq(c, table, p.data(), s, {});
+  auto fp = quant::prepare_ptq(osp::test::ctx(), c, table, p.data(), {16, 16, 16}, {});
+  auto rtn = quant::prepare_ptq(osp::test::ctx(), c, table, p.data(), s, {});
   s.weights = quant::WeightMethod::kGptq;
-  auto gq = quant::prepare_ptq(c, table, p.data(), s, tok);
+  auto gq = quant::prepare_ptq(osp::test::ctx(), c, table, p.data(), s, tok);
   ASSERT_TRUE(fp.ok() && rtn.ok() && gq.ok()) << (gq.ok() ? "" : gq.error().message);
   // GPTQ keeps the logits closer to FP than RTN does (mean squared difference over 20 windows).
-  model::Llama<float> m(c, 20, 16, model::ForwardMode::kInference);
+  model::Llama<float> m(osp::test::ctx(), c, 20, 16, model::ForwardMode::kInference);
   auto run = [&](quant::QuantizedModel& q) {
     m.forward(q.model.weights(), tok.data(), 20, 16, q.tap.get());
     return std::vector<float>(m.logits(), m.logits() + 320 * c.vocab);
@@ -105,7 +106,7 @@ TEST(Gptq, SequentialDriverBeatsRtnOnASmallModel) {
     e_rtn += std::pow(double(l_rtn[i] - l_fp[i]), 2), e_gq += std::pow(double(l_gq[i] - l_fp[i]), 2);
   EXPECT_LT(e_gq, e_rtn);
   std::vector<int32_t> few(10, 1);
-  EXPECT_FALSE(quant::prepare_ptq(c, table, p.data(), s, few).ok());
+  EXPECT_FALSE(quant::prepare_ptq(osp::test::ctx(), c, table, p.data(), s, few).ok());
 }
 
 }  // namespace

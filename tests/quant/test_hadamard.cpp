@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "common/test_context.h"
 #include "core/rng.h"
+#include "ops/hadamard.h"
 #include "quant/hadamard.h"
 
 namespace osp {
@@ -46,13 +48,14 @@ TEST(Hadamard, SizeSelectionFollowsTheList) {
   EXPECT_NE(bad.error().message.find("2432"), std::string::npos);
 }
 
-TEST(Hadamard, FwhtIsTheSylvesterMatrix) {
+TEST(Hadamard, FwhtIsTheSylvesterMatrix) {  // the K = 1 transform, times √n
   const int64_t n = 64;
   Rng rng(41);
   std::vector<double> x(static_cast<size_t>(n)), y;
   for (auto& v : x) v = rng.normal();
   y = x;
-  quant::fwht(y.data(), n);
+  ops::hadamard_transform(osp::test::ctx(), TensorView::of(y.data(), {1, n}), std::vector<int8_t>{1}, 1);
+  for (auto& v : y) v *= std::sqrt(double(n));  // the op divides by √n; the FWHT alone does not
   for (int64_t j = 0; j < n; ++j) {
     double s = 0;  // (x·H)_j = Σ_i x_i (−1)^popcount(i AND j)
     for (int64_t i = 0; i < n; ++i) s += x[size_t(i)] * ((std::popcount(uint64_t(i & j)) & 1) ? -1 : 1);
@@ -64,7 +67,7 @@ TEST(Hadamard, KroneckerTransformIsOrthogonalAndCompensates) {
   for (int64_t n : {16, 80, 112, 144, 312, 172}) {  // K = 1, 20, 28, 36, 156, 172
     auto h = quant::Hadamard::create(n);
     ASSERT_TRUE(h.ok()) << h.error().message;
-    const auto m = h->dense();
+    const auto m = h->dense(osp::test::ctx());
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < n; ++j) {
         double s = 0;
@@ -78,8 +81,8 @@ TEST(Hadamard, KroneckerTransformIsOrthogonalAndCompensates) {
     for (auto& v : w) v = float(rng.normal());
     for (auto& v : a) v = float(rng.normal());
     std::vector<float> w2 = w, a2 = a;
-    h->apply(w2.data(), rows);
-    h->apply(a2.data(), 1);
+    h->apply(osp::test::ctx(), TensorView::of(w2.data(), {rows, n}));
+    h->apply(osp::test::ctx(), TensorView::of(a2.data(), {1, n}));
     for (int64_t r = 0; r < rows; ++r) {
       double y = 0, y2 = 0;
       for (int64_t j = 0; j < n; ++j) y += double(w[size_t(r * n + j)]) * a[size_t(j)],
@@ -114,7 +117,7 @@ TEST(Hadamard, WilliamsonSizesMatchTheDenseKroneckerProduct) {
     std::vector<double> x(static_cast<size_t>(rows * n));  // (rows, n)
     for (auto& v : x) v = rng.normal();
     std::vector<double> y = x;  // (rows, n): M·x per row
-    h->apply(y.data(), rows);
+    h->apply(osp::test::ctx(), TensorView::of(y.data(), {rows, n}));
     for (int64_t r = 0; r < rows; ++r) {
       const double* xr = &x[size_t(r * n)];
       const double* yr = &y[size_t(r * n)];
@@ -135,7 +138,7 @@ TEST(Hadamard, WilliamsonSizesMatchTheDenseKroneckerProduct) {
     }
     // The float path (the online FFN transform) agrees with the double one to float rounding.
     std::vector<float> xf(x.begin(), x.end());
-    h->apply(xf.data(), rows);
+    h->apply(osp::test::ctx(), TensorView::of(xf.data(), {rows, n}));
     for (size_t i = 0; i < xf.size(); ++i) ASSERT_NEAR(double(xf[i]), y[i], 1e-5) << n;
     auto dot = [&](const std::vector<double>& v, int64_t r1, int64_t r2) {
       double s = 0;

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <vector>
 
+#include "common/test_context.h"
 #include "core/rng.h"
+#include "ops/quantize.h"
 #include "quant/quantizer.h"
 
 namespace osp {
@@ -13,23 +15,23 @@ namespace {
 TEST(Quantizer, PerTokenRoundsHalfToEvenAndIncludesZero) {
   // Range [0, 15] → scale 1, zero 0; 2.5 → 2 and 3.5 → 4 (half to even, never half away).
   std::vector<float> x = {0.0f, 15.0f, 2.5f, 3.5f, -0.0f, 7.25f};
-  quant::quantize_per_token(x.data(), int64_t(x.size()), 4);
+  ops::fake_quant_per_token(osp::test::ctx(), TensorView::of(x.data(), {1, int64_t(x.size())}), 4);
   EXPECT_EQ(x, (std::vector<float>{0, 15, 2, 4, 0, 7}));
   // All positive: the range still starts at 0, so zero is exact.
   std::vector<float> y = {3.0f, 6.0f, 4.5f};
-  quant::quantize_per_token(y.data(), 3, 4);
+  ops::fake_quant_per_token(osp::test::ctx(), TensorView::of(y.data(), {1, 3}), 4);
   EXPECT_FLOAT_EQ(y[1], 6.0f);
   std::vector<float> z = {0, 0, 0};
-  quant::quantize_per_token(z.data(), 3, 4);  // lo = hi = 0 → range [−1, 1]
+  ops::fake_quant_per_token(osp::test::ctx(), TensorView::of(z.data(), {1, 3}), 4);  // lo = hi = 0 → range [−1, 1]
   EXPECT_EQ(z, (std::vector<float>{0, 0, 0}));
 }
 
 TEST(Quantizer, GroupUsesExactRangeAndKeepsConstantGroups) {
   std::vector<float> x = {1.0f, 16.0f, 8.5f, 9.5f};  // scale 1, zero −1 (not clamped)
-  EXPECT_TRUE(quant::quantize_group_exact(x.data(), 4, 4));
+  EXPECT_EQ(ops::fake_quant_per_group(osp::test::ctx(), TensorView::of(x.data(), {4}), 4, 4), 0);
   EXPECT_EQ(x, (std::vector<float>{1, 16, 8, 10}));
   std::vector<float> c = {3.0f, 3.0f};
-  EXPECT_FALSE(quant::quantize_group_exact(c.data(), 2, 4));
+  EXPECT_EQ(ops::fake_quant_per_group(osp::test::ctx(), TensorView::of(c.data(), {2}), 2, 4), 1);
   EXPECT_EQ(c, (std::vector<float>{3, 3}));
 }
 

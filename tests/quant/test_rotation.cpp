@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "common/test_context.h"
 #include "common/model_fixtures.h"
 #include "eval/kurtosis.h"
 #include "eval/perplexity.h"
@@ -22,8 +23,8 @@ model::ModelConfig config(bool ss, bool emb_proj, bool tie) {
 }
 
 std::vector<float> logits(const model::ModelConfig& c, const model::LlamaWeights<float>& w,
-                          const std::vector<int32_t>& tok, model::ForwardTap<float>* tap = nullptr) {
-  model::Llama<float> m(c, 2, 8, model::ForwardMode::kInference);
+                          const std::vector<int32_t>& tok, model::ForwardTap* tap = nullptr) {
+  model::Llama<float> m(osp::test::ctx(), c, 2, 8, model::ForwardMode::kInference);
   m.forward(w, tok.data(), 2, 8, tap);
   return {m.logits(), m.logits() + 16 * c.vocab};
 }
@@ -53,15 +54,15 @@ TEST_P(Invariance, RotationsLeaveLogitsUnchanged) {
   s.center_embed = false;
   for (auto rot : {quant::Rotate::kNone, quant::Rotate::kFfn, quant::Rotate::kFull}) {
     s.rotate = rot;
-    auto q = quant::prepare_ptq(c, table, p.data(), s, {});
+    auto q = quant::prepare_ptq(osp::test::ctx(), c, table, p.data(), s, {});
     ASSERT_TRUE(q.ok()) << q.error().message;
     EXPECT_LT(rel_err(logits(q->model.config, q->model.weights(), tok, q->tap.get()), ref), 1e-5)
         << quant::rotate_name(rot);
   }
   // Kurtosis is defined on the folded form (§0): the tap gives it directly.
-  auto folded = quant::fold_to_plain(c, table, p.data());
-  auto a = eval::measure_activations(c, w, tok, 2, 8, eval::Protocol::kSequence);
-  auto b = eval::measure_activations(folded.config, folded.weights(), tok, 2, 8, eval::Protocol::kSequence);
+  auto folded = quant::fold_to_plain(osp::test::ctx(), c, table, p.data());
+  auto a = eval::measure_activations(osp::test::ctx(), c, w, tok, 2, 8, eval::Protocol::kSequence);
+  auto b = eval::measure_activations(osp::test::ctx(), folded.config, folded.weights(), tok, 2, 8, eval::Protocol::kSequence);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NEAR(a->average, b->average, 1e-4 * std::max(1.0, a->average));
 }
@@ -81,7 +82,7 @@ TEST(Rotation, CentringTheEmbeddingIsNotInvariant) {
   quant::PtqSettings s;
   s.w_bits = s.a_bits = s.kv_bits = 16;
   s.rotate = quant::Rotate::kFull;
-  auto q = quant::prepare_ptq(c, table, p.data(), s, {});
+  auto q = quant::prepare_ptq(osp::test::ctx(), c, table, p.data(), s, {});
   ASSERT_TRUE(q.ok());
   EXPECT_GT(rel_err(logits(q->model.config, q->model.weights(), tok, q->tap.get()), logits(c, w, tok)), 1e-4);
 }
@@ -94,20 +95,20 @@ TEST(Ptq, SixteenBitsIsFpAndFourBitsIsNot) {
   auto p = test::random_parameters<float>(table, c, rng);
   const auto w = model::LlamaWeights<float>::bind(table, p.data());
   const auto tok = test::random_tokens(rng, 64, c.vocab);
-  auto fp = eval::perplexity(c, w, tok, 16);
+  auto fp = eval::perplexity(osp::test::ctx(), c, w, tok, 16);
   quant::PtqSettings s;
   s.w_bits = s.a_bits = s.kv_bits = 16;
-  auto q16 = quant::prepare_ptq(c, table, p.data(), s, {});
-  auto r16 = eval::perplexity(q16->model.config, q16->model.weights(), tok, 16, q16->tap.get());
+  auto q16 = quant::prepare_ptq(osp::test::ctx(), c, table, p.data(), s, {});
+  auto r16 = eval::perplexity(osp::test::ctx(), q16->model.config, q16->model.weights(), tok, 16, q16->tap.get());
   ASSERT_TRUE(fp.ok() && r16.ok());
   EXPECT_NEAR(r16->ppl, fp->ppl, 1e-5 * fp->ppl);
   s.w_bits = s.a_bits = s.kv_bits = 4;
-  auto q4 = quant::prepare_ptq(c, table, p.data(), s, {});
-  auto r4 = eval::perplexity(q4->model.config, q4->model.weights(), tok, 16, q4->tap.get());
+  auto q4 = quant::prepare_ptq(osp::test::ctx(), c, table, p.data(), s, {});
+  auto r4 = eval::perplexity(osp::test::ctx(), q4->model.config, q4->model.weights(), tok, 16, q4->tap.get());
   ASSERT_TRUE(r4.ok());
   EXPECT_GT(std::abs(r4->ppl - fp->ppl), 1e-3 * fp->ppl);
   s.w_bits = 1;
-  EXPECT_FALSE(quant::prepare_ptq(c, table, p.data(), s, {}).ok());
+  EXPECT_FALSE(quant::prepare_ptq(osp::test::ctx(), c, table, p.data(), s, {}).ok());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/test_context.h"
 #include "common/model_fixtures.h"
 #include "common/dump_file.h"
 #include "model/llama.h"
@@ -37,8 +38,8 @@ int run(const std::string& config_text, uint64_t seed, const std::string& out) {
   AlignedBuffer<float> grads(table.total_elems());
   const auto w = model::LlamaWeights<float>::bind(table, params.data());
   const auto g = model::LlamaWeights<float>::bind(table, grads.data());
-  model::Llama<float> m(c, b, t, model::ForwardMode::kTrain);
-  optim::Optimizer opt(table, *ocfg);
+  model::Llama<float> m(osp::test::ctx(), c, b, t, model::ForwardMode::kTrain);
+  optim::Optimizer opt(osp::test::ctx(), table, *ocfg);
 
   test::DumpFile file;
   auto dump = [&](const std::string& name, const std::vector<int64_t>& shape, const float* p, int64_t n) {

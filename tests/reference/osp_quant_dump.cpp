@@ -10,11 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "common/test_context.h"
 #include "common/model_fixtures.h"
 #include "eval/kurtosis.h"
 #include "eval/perplexity.h"
 #include "io/safetensors.h"
-#include "ops/cpu/gemm.h"
+#include "ops/gemm.h"
+#include "ops/quantize.h"
 #include "quant/gptq.h"
 #include "quant/hadamard.h"
 #include "quant/ptq.h"
@@ -66,13 +68,13 @@ void dump_quantizers(Dump& d, Rng& rng) {
     auto a = normal(rng, 32 * 80, 0.02);
     for (int j = 0; j < 80; ++j) a[size_t(5 * 80 + j)] = std::abs(a[size_t(5 * 80 + j)]);  // all ≥ 0
     auto q = a;
-    for (int r = 0; r < 32; ++r) quant::quantize_per_token(q.data() + r * 80, 80, bits);
+    ops::fake_quant_per_token(osp::test::ctx(), TensorView::of(q.data(), {32, 80}), bits);
     d.add(fmt::format("tok{}.in", bits), a, {32, 80});
     d.add(fmt::format("tok{}.out", bits), q, {32, 80});
     auto g = normal(rng, 32 * 64, 0.02);
     for (int j = 0; j < 16; ++j) g[size_t(16 + j)] = 0.75f;  // one constant group
     auto gq = g;
-    for (int i = 0; i < 32 * 4; ++i) quant::quantize_group_exact(gq.data() + i * 16, 16, bits);
+    ops::fake_quant_per_group(osp::test::ctx(), TensorView::of(gq.data(), {32, 64}), 16, bits);
     d.add(fmt::format("grp{}.in", bits), g, {32, 64});
     d.add(fmt::format("grp{}.out", bits), gq, {32, 64});
   }
@@ -81,7 +83,7 @@ void dump_quantizers(Dump& d, Rng& rng) {
   for (int r = 0; r < 4; ++r)
     for (int j = 0; j < 16; ++j) tie[size_t(r * 16 + j)] = j == 0 ? 0.0f : j == 1 ? 15.0f : float(j - 2) + 0.5f;
   auto tq = tie;
-  for (int r = 0; r < 4; ++r) quant::quantize_per_token(tq.data() + r * 16, 16, 4);
+  ops::fake_quant_per_token(osp::test::ctx(), TensorView::of(tq.data(), {4, 16}), 4);
   d.add("tie.in", tie, {4, 16});
   d.add("tie.out", tq, {4, 16});
 }
@@ -92,7 +94,7 @@ void dump_hadamard(Dump& d, Rng& rng) {
     OSP_CHECK(h.ok(), "{}", h.error().message);
     auto x = normal(rng, 3 * n);
     auto y = x;
-    h->apply(y.data(), 3);
+    h->apply(osp::test::ctx(), TensorView::of(y.data(), {3, n}));
     d.add(fmt::format("had{}.in", n), x, {3, uint64_t(n)});
     d.add(fmt::format("had{}.out", n), y, {3, uint64_t(n)});
     const auto hk = *quant::hadamard_base(h->base());
@@ -106,9 +108,10 @@ void dump_gptq(Dump& d, Rng& rng) {
   auto x = normal(rng, tokens * cols);
   for (int64_t t = 0; t < tokens; ++t) x[size_t(t * cols + 7)] = 0, x[size_t(t * cols + 9)] += 2 * x[size_t(t * cols + 8)];
   std::vector<float> h(static_cast<size_t>(cols * cols));
-  ops::cpu::gemm(true, false, cols, cols, tokens, 2.0f / float(tokens), x.data(), cols, x.data(), cols, 0.0f, h.data(), cols);
+  ops::gemm(osp::test::ctx(), TensorView::of(h.data(), {cols, cols}), TensorView::of(x.data(), {tokens, cols}),
+            TensorView::of(x.data(), {tokens, cols}), {.trans_a = true, .trans_b = false, .alpha = 2.0 / double(tokens), .beta = 0.0});
   auto q = w;
-  OSP_CHECK(quant::gptq_quantize(q.data(), rows, cols, h, {4, 0.01, 64}, "dump").ok());
+  OSP_CHECK(quant::gptq_quantize(osp::test::ctx(), q.data(), rows, cols, h, {4, 0.01, 64}, "dump").ok());
   d.add("gptq.w", w, {uint64_t(rows), uint64_t(cols)});
   d.add("gptq.h", h, {uint64_t(cols), uint64_t(cols)});
   d.add("gptq.out", q, {uint64_t(rows), uint64_t(cols)});
@@ -131,7 +134,7 @@ int dump_model(Dump& d, Rng& rng, const std::string& config_text) {
   const auto w = model::LlamaWeights<float>::bind(table, p.data());
   std::vector<float> res;
   for (auto proto : {eval::Protocol::kToken, eval::Protocol::kSequence}) {
-    auto s = eval::measure_activations(c, w, tok, 4, 8, proto);
+    auto s = eval::measure_activations(osp::test::ctx(), c, w, tok, 4, 8, proto);
     OSP_CHECK(s.ok());
     std::vector<float> per;
     for (const auto& st : s->states) per.push_back(float(st.kurtosis));
@@ -141,13 +144,13 @@ int dump_model(Dump& d, Rng& rng, const std::string& config_text) {
   d.add("kurt.average", res, {2});  // token, sequence
   std::vector<float> ppl;
   std::vector<double> ppl64;
-  ppl.push_back(float(eval::perplexity(c, w, tok, 16)->ppl));
+  ppl.push_back(float(eval::perplexity(osp::test::ctx(), c, w, tok, 16)->ppl));
   for (auto rot : {quant::Rotate::kNone, quant::Rotate::kFfn}) {
     quant::PtqSettings s;  // W4A4KV4, RTN
     s.rotate = rot;
-    auto q = quant::prepare_ptq(c, table, p.data(), s, {});
+    auto q = quant::prepare_ptq(osp::test::ctx(), c, table, p.data(), s, {});
     OSP_CHECK(q.ok(), "{}", q.error().message);
-    ppl.push_back(float(eval::perplexity(q->model.config, q->model.weights(), tok, 16, q->tap.get())->ppl));
+    ppl.push_back(float(eval::perplexity(osp::test::ctx(), q->model.config, q->model.weights(), tok, 16, q->tap.get())->ppl));
     for (const auto& info : q->model.table.params())  // the folded, quantized plain model
         d.add(fmt::format("q.{}.{}", quant::rotate_name(rot), info.name),
               std::vector<float>(q->model.params.data() + info.offset, q->model.params.data() + info.offset + info.numel),
@@ -160,8 +163,8 @@ int dump_model(Dump& d, Rng& rng, const std::string& config_text) {
     if (rot == quant::Rotate::kFfn) ffn = *quant::Hadamard::create(c.ffn);
     const auto w64 = model::LlamaWeights<double>::bind(q->model.table, p64.data());
     for (auto [a, kv] : {std::pair{4, 16}, std::pair{16, 4}, std::pair{4, 4}}) {
-      quant::FakeQuantTap<double> tap64(q->model.config, {a, kv}, ffn, *quant::Hadamard::create(c.head_dim()));
-      ppl64.push_back(eval::perplexity(q->model.config, w64, tok, 16, &tap64)->ppl);
+      quant::FakeQuantTap tap64(q->model.config, {a, kv}, ffn, *quant::Hadamard::create(c.head_dim()));
+      ppl64.push_back(eval::perplexity(osp::test::ctx(), q->model.config, w64, tok, 16, &tap64)->ppl);
     }
   }
   d.add("ppl", ppl, {3});  // FP, W4A4KV4 none, W4A4KV4 ffn

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/test_context.h"
 #include "common/model_fixtures.h"
 #include "common/dump_file.h"
 #include "model/llama.h"
@@ -36,7 +37,7 @@ int run(const std::string& config_text, uint64_t seed, const std::string& out) {
   const auto tokens = test::random_tokens(rng, b * t, c.vocab);
   const auto targets = test::random_targets(rng, b * t, c.vocab);
 
-  model::Llama<float> m(c, b, t, model::ForwardMode::kTrain);
+  model::Llama<float> m(osp::test::ctx(), c, b, t, model::ForwardMode::kTrain);
   m.forward(w, tokens.data(), b, t);
   const std::vector<float> logits(m.logits(), m.logits() + b * t * c.vocab);
   const model::LossSum l = m.loss(targets.data(), b, t);

@@ -1,9 +1,6 @@
 // CPU causal attention. Per (sequence, head) the scores are computed in row blocks that only
 // reach the causal frontier, so about half of the t×t products are skipped; GEMMs run in BLAS
 // (single-threaded inside the OpenMP loop over heads).
-#include "ops/attention.h"
-#include "ops/cpu/vec_math.h"
-
 #include <omp.h>
 
 #include <algorithm>
@@ -11,15 +8,15 @@
 #include <cstring>
 #include <limits>
 
-#include "core/check.h"
+#include "ops/cpu/backend.h"
 #include "ops/cpu/gemm.h"
+#include "ops/cpu/typed.h"
+#include "ops/cpu/vec_math.h"
 
-namespace osp::ops {
-
-using cpu::fast_exp;
+namespace osp::ops::cpu {
 namespace {
 
-constexpr int64_t kRowBlock = 64;
+constexpr int64_t kRowBlock = 64;  // must match attention_workspace_elems (ops/attention.cpp)
 
 // Causal softmax of row i (columns 0..i) in place; columns i+1..end-1 are set to zero.
 template <class T>
@@ -38,42 +35,41 @@ void causal_softmax_row(T* row, int64_t i, int64_t end) {
   for (int64_t j = i + 1; j < end; ++j) row[j] = 0;
 }
 
-}  // namespace
-
-int64_t attention_workspace_elems(const AttentionShape& s) {
-  return int64_t(omp_get_max_threads()) * s.seq * s.seq;
-}
-
-template <class T>
-void attention_forward(T* out, T* probs, const T* q, const T* k, const T* v, T* workspace,
-                       const AttentionShape& s) {
-  OSP_CHECK(s.heads % s.kv_heads == 0, "heads {} not a multiple of kv heads {}", s.heads, s.kv_heads);
+template <class T, class O>
+void forward(O* out, T* probs, const T* q, const T* k, const T* v, T* workspace, const AttentionShape& s) {
   const int64_t t = s.seq, dh = s.head_dim, ldq = s.heads * dh, ldk = s.kv_heads * dh;
-  const int64_t group = s.heads / s.kv_heads;
+  const int64_t group = s.heads / s.kv_heads, per_thread = t * t + kRowBlock * dh;
   const T scale = T(1) / std::sqrt(T(dh));
 #pragma omp parallel for collapse(2) schedule(dynamic)
   for (int64_t b = 0; b < s.batch; ++b)
     for (int64_t h = 0; h < s.heads; ++h) {
-      T* p = probs != nullptr ? probs + (b * s.heads + h) * t * t
-                              : workspace + int64_t(omp_get_thread_num()) * t * t;
+      T* scratch = workspace + int64_t(omp_get_thread_num()) * per_thread;
+      T* p = probs != nullptr ? probs + (b * s.heads + h) * t * t : scratch;
       const T* qh = q + b * t * ldq + h * dh;
       const T* kg = k + b * t * ldk + (h / group) * dh;
       const T* vg = v + b * t * ldk + (h / group) * dh;
-      T* oh = out + b * t * ldq + h * dh;
+      O* oh = out + b * t * ldq + h * dh;
       for (int64_t r0 = 0; r0 < t; r0 += kRowBlock) {
         const int64_t r1 = std::min(t, r0 + kRowBlock), rows = r1 - r0;
-        cpu::gemm(false, true, rows, r1, dh, scale, qh + r0 * ldq, ldq, kg, ldk, T(0), p + r0 * t, t);
+        gemm(false, true, rows, r1, dh, scale, qh + r0 * ldq, ldq, kg, ldk, T(0), p + r0 * t, t);
         for (int64_t i = r0; i < r1; ++i) causal_softmax_row(p + i * t, i, r1);
-        cpu::gemm(false, false, rows, dh, r1, T(1), p + r0 * t, t, vg, ldk, T(0), oh + r0 * ldq, ldq);
+        if constexpr (std::is_same_v<O, T>) {
+          gemm(false, false, rows, dh, r1, T(1), p + r0 * t, t, vg, ldk, T(0), oh + r0 * ldq, ldq);
+        } else {  // bf16 output: the product in T, rounded once
+          T* o = scratch + t * t;
+          gemm(false, false, rows, dh, r1, T(1), p + r0 * t, t, vg, ldk, T(0), o, dh);
+          for (int64_t i = 0; i < rows; ++i)
+            for (int64_t d = 0; d < dh; ++d) oh[(r0 + i) * ldq + d] = store_as<O>(o[i * dh + d]);
+        }
       }
     }
 }
 
 template <class T>
-void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* out, const T* probs,
-                        const T* q, const T* k, const T* v, T* workspace, const AttentionShape& s) {
+void backward(T* dq, T* dk, T* dv, const T* dout, const T* probs, const T* q, const T* k, const T* v, T* workspace,
+              const AttentionShape& s) {
   const int64_t t = s.seq, dh = s.head_dim, ldq = s.heads * dh, ldk = s.kv_heads * dh;
-  const int64_t group = s.heads / s.kv_heads;
+  const int64_t group = s.heads / s.kv_heads, per_thread = t * t + kRowBlock * dh;
   const T scale = T(1) / std::sqrt(T(dh));
   std::memset(dk, 0, sizeof(T) * size_t(s.batch * t * ldk));
   std::memset(dv, 0, sizeof(T) * size_t(s.batch * t * ldk));
@@ -81,7 +77,7 @@ void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* out, const 
 #pragma omp parallel for collapse(2) schedule(dynamic)
   for (int64_t b = 0; b < s.batch; ++b)
     for (int64_t g = 0; g < s.kv_heads; ++g) {
-      T* ds = workspace + int64_t(omp_get_thread_num()) * t * t;
+      T* ds = workspace + int64_t(omp_get_thread_num()) * per_thread;
       const T* kg = k + b * t * ldk + g * dh;
       const T* vg = v + b * t * ldk + g * dh;
       T* dkg = dk + b * t * ldk + g * dh;
@@ -89,39 +85,49 @@ void attention_backward(T* dq, T* dk, T* dv, const T* dout, const T* out, const 
       for (int64_t h = g * group; h < (g + 1) * group; ++h) {
         const T* p = probs + (b * s.heads + h) * t * t;
         const T* qh = q + b * t * ldq + h * dh;
-        const T* oh = out + b * t * ldq + h * dh;
         const T* doh = dout + b * t * ldq + h * dh;
         T* dqh = dq + b * t * ldq + h * dh;
         for (int64_t r0 = 0; r0 < t; r0 += kRowBlock) {
           const int64_t r1 = std::min(t, r0 + kRowBlock), rows = r1 - r0;
-          // dP = dO · Vᵀ, then dS = P ⊙ (dP − rowdot(dO, O)) in place.
-          cpu::gemm(false, true, rows, r1, dh, T(1), doh + r0 * ldq, ldq, vg, ldk, T(0), ds + r0 * t, t);
+          // dP = dO · Vᵀ, then dS = P ⊙ (dP − D) in place with D_i = Σ_j P_ij·dP_ij (= dO_i·O_i).
+          gemm(false, true, rows, r1, dh, T(1), doh + r0 * ldq, ldq, vg, ldk, T(0), ds + r0 * t, t);
           for (int64_t i = r0; i < r1; ++i) {
-            T dot = 0;
-            for (int64_t d = 0; d < dh; ++d) dot += doh[i * ldq + d] * oh[i * ldq + d];
             T* dsi = ds + i * t;
             const T* pi = p + i * t;
+            T dot = 0;
+#pragma omp simd reduction(+ : dot)
+            for (int64_t j = 0; j <= i; ++j) dot += pi[j] * dsi[j];
 #pragma omp simd
             for (int64_t j = 0; j <= i; ++j) dsi[j] = pi[j] * (dsi[j] - dot);
             for (int64_t j = i + 1; j < r1; ++j) dsi[j] = 0;
           }
-          cpu::gemm(false, false, rows, dh, r1, scale, ds + r0 * t, t, kg, ldk, T(0), dqh + r0 * ldq, ldq);
-          cpu::gemm(true, false, r1, dh, rows, scale, ds + r0 * t, t, qh + r0 * ldq, ldq, T(1), dkg, ldk);
-          cpu::gemm(true, false, r1, dh, rows, T(1), p + r0 * t, t, doh + r0 * ldq, ldq, T(1), dvg, ldk);
+          gemm(false, false, rows, dh, r1, scale, ds + r0 * t, t, kg, ldk, T(0), dqh + r0 * ldq, ldq);
+          gemm(true, false, r1, dh, rows, scale, ds + r0 * t, t, qh + r0 * ldq, ldq, T(1), dkg, ldk);
+          gemm(true, false, r1, dh, rows, T(1), p + r0 * t, t, doh + r0 * ldq, ldq, T(1), dvg, ldk);
         }
       }
     }
 }
 
-template void attention_forward<float>(float*, float*, const float*, const float*, const float*,
-                                       float*, const AttentionShape&);
-template void attention_forward<double>(double*, double*, const double*, const double*,
-                                        const double*, double*, const AttentionShape&);
-template void attention_backward<float>(float*, float*, float*, const float*, const float*,
-                                        const float*, const float*, const float*, const float*,
-                                        float*, const AttentionShape&);
-template void attention_backward<double>(double*, double*, double*, const double*, const double*,
-                                         const double*, const double*, const double*, const double*,
-                                         double*, const AttentionShape&);
+}  // namespace
 
-}  // namespace osp::ops
+void attention_forward(Context&, TensorView out, TensorView probs, TensorView q, TensorView k, TensorView v,
+                       TensorView workspace, const AttentionShape& s) {
+  with_float_out(q.dtype(), out.dtype(), "attention_forward", [&](auto tv, auto ov) {
+    using T = decltype(tv);
+    using O = decltype(ov);
+    forward(out.data<O>(), probs.empty() ? nullptr : probs.data<T>(), q.data<T>(), k.data<T>(), v.data<T>(),
+            workspace.data<T>(), s);
+  });
+}
+
+void attention_backward(Context&, TensorView dq, TensorView dk, TensorView dv, TensorView dout, TensorView probs,
+                        TensorView q, TensorView k, TensorView v, TensorView workspace, const AttentionShape& s) {
+  with_float(q.dtype(), "attention_backward", [&](auto tv) {
+    using T = decltype(tv);
+    backward(dq.data<T>(), dk.data<T>(), dv.data<T>(), dout.data<T>(), probs.data<T>(), q.data<T>(), k.data<T>(),
+             v.data<T>(), workspace.data<T>(), s);
+  });
+}
+
+}  // namespace osp::ops::cpu

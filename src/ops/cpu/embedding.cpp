@@ -1,45 +1,49 @@
 // CPU embedding lookup and its scatter-add gradient.
-#include "ops/embedding.h"
-
 #include <omp.h>
 
-#include <algorithm>
-#include <cstring>
+#include "ops/cpu/backend.h"
+#include "ops/cpu/typed.h"
 
-#include "core/check.h"
+namespace osp::ops::cpu {
 
-namespace osp::ops {
-
-template <class T>
-void embedding_forward(T* out, const int32_t* tokens, const T* table, int64_t n, int64_t d,
-                       int64_t vocab) {
+void embedding_forward(Context&, TensorView out, TensorView tokens, TensorView table) {
+  const int32_t* tok = tokens.data<int32_t>();
+  const int64_t n = tokens.numel(), d = table.cols(), vocab = table.rows();
   for (int64_t i = 0; i < n; ++i)
-    OSP_CHECK(tokens[i] >= 0 && tokens[i] < vocab, "token id {} at {} outside vocab {}", tokens[i],
-              i, vocab);
+    OSP_CHECK(tok[i] >= 0 && tok[i] < vocab, "token id {} at {} outside vocab {}", tok[i], i, vocab);
+  with_float_out(table.dtype(), out.dtype(), "embedding_forward", [&](auto tv, auto ov) {
+    using T = decltype(tv);
+    using O = decltype(ov);
+    const T* tab = table.data<T>();
+    O* o = out.data<O>();
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i)
-    std::memcpy(out + i * d, table + int64_t(tokens[i]) * d, sizeof(T) * size_t(d));
-}
-
-template <class T>
-void embedding_backward(T* dtable, const T* dout, const int32_t* tokens, int64_t n, int64_t d) {
-  // Threads own disjoint column ranges, so repeated tokens never race.
-#pragma omp parallel
-  {
-    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t lo = d * t / threads, hi = d * (t + 1) / threads;
     for (int64_t i = 0; i < n; ++i) {
-      T* row = dtable + int64_t(tokens[i]) * d;
-      const T* g = dout + i * d;
-      for (int64_t j = lo; j < hi; ++j) row[j] += g[j];
+      const T* src = tab + int64_t(tok[i]) * table.ld();
+      O* dst = o + i * out.ld();
+      for (int64_t j = 0; j < d; ++j) dst[j] = store_as<O>(src[j]);
     }
-  }
+  });
 }
 
-template void embedding_forward<float>(float*, const int32_t*, const float*, int64_t, int64_t, int64_t);
-template void embedding_forward<double>(double*, const int32_t*, const double*, int64_t, int64_t,
-                                        int64_t);
-template void embedding_backward<float>(float*, const float*, const int32_t*, int64_t, int64_t);
-template void embedding_backward<double>(double*, const double*, const int32_t*, int64_t, int64_t);
+void embedding_backward(Context&, TensorView dtable, TensorView dout, TensorView tokens) {
+  const int32_t* tok = tokens.data<int32_t>();
+  const int64_t n = tokens.numel(), d = dtable.cols();
+  with_float(dtable.dtype(), "embedding_backward", [&](auto tv) {
+    using T = decltype(tv);
+    T* tab = dtable.data<T>();
+    const T* g0 = dout.data<T>();
+    // Threads own disjoint column ranges, so repeated tokens never race.
+#pragma omp parallel
+    {
+      const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+      const int64_t lo = d * t / threads, hi = d * (t + 1) / threads;
+      for (int64_t i = 0; i < n; ++i) {
+        T* row = tab + int64_t(tok[i]) * dtable.ld();
+        const T* g = g0 + i * dout.ld();
+        for (int64_t j = lo; j < hi; ++j) row[j] += g[j];
+      }
+    }
+  });
+}
 
-}  // namespace osp::ops
+}  // namespace osp::ops::cpu

@@ -1,5 +1,5 @@
-// Row-major GEMM through CBLAS for float and double: C = alpha·op(A)·op(B) + beta·C.
-// The only place the CPU ops call BLAS, so the float type and layout conventions live here.
+// Row-major GEMM through CBLAS for float and double on raw pointers: C = alpha·op(A)·op(B) + beta·C.
+// The one place the CPU backend calls BLAS (the view-level ops::gemm and the attention kernel).
 #pragma once
 #include <cblas.h>
 

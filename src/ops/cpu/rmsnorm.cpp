@@ -1,20 +1,22 @@
 // CPU RMSNorm / SSNorm, forward and backward; one row per OpenMP iteration.
-#include "ops/rmsnorm.h"
-
 #include <omp.h>
 
 #include <cmath>
 #include <vector>
 
-namespace osp::ops {
+#include "ops/cpu/backend.h"
+#include "ops/cpu/typed.h"
 
-template <class T>
-void rmsnorm_forward(T* y, T* rstd, const T* x, const T* gain, int64_t n, int64_t d, float eps,
-                     bool single_scale) {
+namespace osp::ops::cpu {
+namespace {
+
+template <class T, class O>
+void forward(O* y, int64_t ldy, T* rstd, const T* x, int64_t ldx, const T* gain, int64_t n, int64_t d, float eps,
+             bool single_scale) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {
-    const T* xi = x + i * d;
-    T* yi = y + i * d;
+    const T* xi = x + i * ldx;
+    O* yi = y + i * ldy;
     T ss = 0;
 #pragma omp simd reduction(+ : ss)
     for (int64_t j = 0; j < d; ++j) ss += xi[j] * xi[j];
@@ -24,17 +26,17 @@ void rmsnorm_forward(T* y, T* rstd, const T* x, const T* gain, int64_t n, int64_
     if (single_scale) {
       const T g = gain[0];
 #pragma omp simd
-      for (int64_t j = 0; j < d; ++j) yi[j] = (xi[j] * r) * g;
+      for (int64_t j = 0; j < d; ++j) yi[j] = store_as<O>((xi[j] * r) * g);
     } else {
 #pragma omp simd
-      for (int64_t j = 0; j < d; ++j) yi[j] = (xi[j] * r) * gain[j];
+      for (int64_t j = 0; j < d; ++j) yi[j] = store_as<O>((xi[j] * r) * gain[j]);
     }
   }
 }
 
 template <class T>
-void rmsnorm_backward(T* dx, T* dgain, const T* dy, const T* x, const T* rstd, const T* gain,
-                      int64_t n, int64_t d, bool single_scale) {
+void backward(T* dx, T* dgain, const T* dy, const T* x, const T* rstd, const T* gain, int64_t n, int64_t d,
+              bool single_scale) {
   const int64_t gain_size = single_scale ? 1 : d;
   const int threads = omp_get_max_threads();
   // Per-thread partial gain gradients, summed at the end (no atomics in the row loop).
@@ -75,16 +77,28 @@ void rmsnorm_backward(T* dx, T* dgain, const T* dy, const T* x, const T* rstd, c
     }
   }
   for (int t = 0; t < threads; ++t)
-    for (int64_t j = 0; j < gain_size; ++j) dgain[j] += partial[t * gain_size + j];
+    for (int64_t j = 0; j < gain_size; ++j) dgain[j] += partial[size_t(t * gain_size + j)];
 }
 
-template void rmsnorm_forward<float>(float*, float*, const float*, const float*, int64_t, int64_t,
-                                     float, bool);
-template void rmsnorm_forward<double>(double*, double*, const double*, const double*, int64_t,
-                                      int64_t, float, bool);
-template void rmsnorm_backward<float>(float*, float*, const float*, const float*, const float*,
-                                      const float*, int64_t, int64_t, bool);
-template void rmsnorm_backward<double>(double*, double*, const double*, const double*,
-                                       const double*, const double*, int64_t, int64_t, bool);
+}  // namespace
 
-}  // namespace osp::ops
+void rmsnorm_forward(Context&, TensorView y, TensorView rstd, TensorView x, TensorView gain, float eps) {
+  with_float_out(x.dtype(), y.dtype(), "rmsnorm_forward", [&](auto tv, auto ov) {
+    using T = decltype(tv);
+    using O = decltype(ov);
+    forward(y.data<O>(), y.ld(), rstd.empty() ? nullptr : rstd.data<T>(), x.data<T>(), x.ld(), gain.data<T>(),
+            x.rows(), x.cols(), eps, gain.rank() == 0);
+  });
+}
+
+void rmsnorm_backward(Context&, TensorView dx, TensorView dgain, TensorView dy, TensorView x, TensorView rstd,
+                      TensorView gain) {
+  for (const TensorView* v : {&dx, &dy, &x}) OSP_CHECK(v->contiguous(), "ops::rmsnorm_backward: strided operand");
+  with_float(x.dtype(), "rmsnorm_backward", [&](auto tv) {
+    using T = decltype(tv);
+    backward(dx.data<T>(), dgain.data<T>(), dy.data<T>(), x.data<T>(), rstd.data<T>(), gain.data<T>(), x.rows(),
+             x.cols(), gain.rank() == 0);
+  });
+}
+
+}  // namespace osp::ops::cpu

@@ -1,39 +1,41 @@
 // CPU SwiGLU, forward and backward.
-#include "ops/swiglu.h"
+#include "ops/cpu/backend.h"
+#include "ops/cpu/typed.h"
 #include "ops/cpu/vec_math.h"
 
-#include <cmath>
+namespace osp::ops::cpu {
 
-namespace osp::ops {
-
-using cpu::fast_exp;
-
-template <class T>
-void swiglu_forward(T* h, const T* gate, const T* up, int64_t n) {
+void swiglu_forward(Context&, TensorView h, TensorView gate, TensorView up) {
+  with_float_out(gate.dtype(), h.dtype(), "swiglu_forward", [&](auto tv, auto ov) {
+    using T = decltype(tv);
+    using O = decltype(ov);
+    O* hp = h.data<O>();
+    const T *gp = gate.data<T>(), *upp = up.data<T>();
+    const int64_t n = gate.numel();
 #pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const T g = gate[i];
-    h[i] = g / (T(1) + fast_exp(-g)) * up[i];
-  }
+    for (int64_t i = 0; i < n; ++i) {
+      const T g = gp[i];
+      hp[i] = store_as<O>(g / (T(1) + fast_exp(-g)) * upp[i]);
+    }
+  });
 }
 
-template <class T>
-void swiglu_backward(T* dgate, T* dup, const T* dh, const T* gate, const T* up, int64_t n) {
+void swiglu_backward(Context&, TensorView dgate, TensorView dup, TensorView dh, TensorView gate, TensorView up) {
+  with_float(gate.dtype(), "swiglu_backward", [&](auto tv) {
+    using T = decltype(tv);
+    T *dg = dgate.data<T>(), *du = dup.data<T>();
+    const T *dhp = dh.data<T>(), *gp = gate.data<T>(), *upp = up.data<T>();
+    const int64_t n = gate.numel();
 #pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const T g = gate[i];
-    const T sig = T(1) / (T(1) + fast_exp(-g));
-    const T silu = g * sig;
-    // silu'(g) = σ(g) · (1 + g · (1 − σ(g)))
-    dgate[i] = dh[i] * up[i] * sig * (T(1) + g * (T(1) - sig));
-    dup[i] = dh[i] * silu;
-  }
+    for (int64_t i = 0; i < n; ++i) {
+      const T g = gp[i];
+      const T sig = T(1) / (T(1) + fast_exp(-g));
+      const T silu = g * sig;
+      // silu'(g) = σ(g) · (1 + g · (1 − σ(g)))
+      dg[i] = dhp[i] * upp[i] * sig * (T(1) + g * (T(1) - sig));
+      du[i] = dhp[i] * silu;
+    }
+  });
 }
 
-template void swiglu_forward<float>(float*, const float*, const float*, int64_t);
-template void swiglu_forward<double>(double*, const double*, const double*, int64_t);
-template void swiglu_backward<float>(float*, float*, const float*, const float*, const float*, int64_t);
-template void swiglu_backward<double>(double*, double*, const double*, const double*, const double*,
-                                      int64_t);
-
-}  // namespace osp::ops
+}  // namespace osp::ops::cpu
