@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
   // layer's forward+backward GEMMs (6 FLOPs per weight per token) at the measured GEMM rate.
   const double peak = ops::gemm_roofline(ctx, DType::kF32).gflops * 1e9;
   fmt::print("\nMuon NS5 per layer vs the layer's forward+backward (at SGEMM {:.0f} GFLOP/s)\n", peak / 1e9);
-  fmt::print("{:>7} {:>10} {:>12} {:>12} {:>12} {:>12}\n", "hidden", "NS5 ms", "B=2K", "B=16K", "B=64K", "B=512K");
+  fmt::print("{:>7} {:>10} {:>12} {:>12} {:>12} {:>12} {:>14}\n", "hidden", "NS5 ms", "B=2K", "B=16K", "B=64K", "B=512K",
+             "bf16 NS5 ms");
   for (int64_t d : {256, 384, 768, 1024}) {
     const int64_t f = model::default_ffn_size(d);
     std::vector<float> sq(size_t(d * d)), wide(size_t(f * d));
@@ -92,19 +93,22 @@ int main(int argc, char** argv) {
     for (auto& x : sq) x = float(rng.normal());
     for (auto& x : wide) x = float(rng.normal());
     optim::NsWorkspace ws;
-    const double t_sq = median_seconds(3, [&] {
-      const TensorView v = TensorView::of(sq.data(), {d, d});
-      optim::newton_schulz(ctx, v, v, 5, 1e-8, optim::NsPrecision::kF32, ws);
-    });
-    const double t_wide = median_seconds(3, [&] {
-      const TensorView v = TensorView::of(wide.data(), {f, d});
-      optim::newton_schulz(ctx, v, v, 5, 1e-8, optim::NsPrecision::kF32, ws);
-    });
-    const double ns = 4 * t_sq + 3 * t_wide;
+    auto layer_ns = [&](optim::NsPrecision p) {
+      const double t_sq = median_seconds(3, [&] {
+        const TensorView v = TensorView::of(sq.data(), {d, d});
+        optim::newton_schulz(ctx, v, v, 5, 1e-8, p, ws);
+      });
+      const double t_wide = median_seconds(3, [&] {
+        const TensorView v = TensorView::of(wide.data(), {f, d});
+        optim::newton_schulz(ctx, v, v, 5, 1e-8, p, ws);
+      });
+      return 4 * t_sq + 3 * t_wide;
+    };
+    const double ns = layer_ns(optim::NsPrecision::kF32), ns_bf16 = layer_ns(optim::NsPrecision::kBF16);
     const double layer_weights = double(4 * d * d + 3 * d * f);
     std::string row = fmt::format("{:>7} {:>10.2f}", d, ns * 1e3);
     for (double b : {2048.0, 16384.0, 65536.0, 524288.0}) row += fmt::format(" {:>11.2f}%", 100 * ns / (6 * layer_weights * b / peak));
-    fmt::print("{}\n", row);
+    fmt::print("{} {:>14.2f}\n", row, ns_bf16 * 1e3);
   }
   fmt::print("(the spec's estimate: at most 5·m/B of the matrix's forward+backward for an m×n matrix, m ≤ n)\n");
   return 0;

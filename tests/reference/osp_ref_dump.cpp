@@ -1,6 +1,7 @@
-// osp_ref_dump: runs the C++ fp32 forward and backward on random parameters and tokens and writes
-// everything to one safetensors file for the PyTorch reference test (test_reference_model.py).
-//   osp_ref_dump --config '{"layers":2,...,"batch":2,"seq":8}' --seed N --out FILE.safetensors
+// osp_ref_dump: runs the C++ forward and backward on random parameters and tokens and writes
+// everything to one safetensors file for the PyTorch reference tests (test_reference_model.py
+// for fp32, test_reference_bf16.py for "precision": "bf16", the mixed-precision model).
+//   osp_ref_dump --config '{"layers":2,...,"batch":2,"seq":8[,"precision":"bf16"]}' --seed N --out FILE
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -20,11 +21,13 @@ using namespace osp;
 int run(const std::string& config_text, uint64_t seed, const std::string& out) {
   nlohmann::json j = nlohmann::json::parse(config_text);
   const int64_t b = j.at("batch").get<int64_t>(), t = j.at("seq").get<int64_t>();
+  const auto precision = model::parse_precision(j.value("precision", "fp32"));
   j.erase("batch");
   j.erase("seq");
+  j.erase("precision");
   auto cfg = model::model_config_from_json(j);
-  if (!cfg) {
-    fmt::print(stderr, "osp_ref_dump: {}\n", cfg.error().message);
+  if (!cfg || !precision) {
+    fmt::print(stderr, "osp_ref_dump: {}\n", cfg ? precision.error().message : cfg.error().message);
     return 2;
   }
   const model::ModelConfig c = *cfg;
@@ -37,12 +40,13 @@ int run(const std::string& config_text, uint64_t seed, const std::string& out) {
   const auto tokens = test::random_tokens(rng, b * t, c.vocab);
   const auto targets = test::random_targets(rng, b * t, c.vocab);
 
-  model::Llama<float> m(osp::test::ctx(), c, b, t, model::ForwardMode::kTrain);
+  model::Llama<float> m(osp::test::ctx(), c, b, t, model::ForwardMode::kTrain, *precision);
+  m.cast_weights(w);
   m.forward(w, tokens.data(), b, t);
   const std::vector<float> logits(m.logits(), m.logits() + b * t * c.vocab);
   const model::LossSum l = m.loss(targets.data(), b, t);
   const float loss = float(l.nll_sum / double(l.count));
-  m.backward(w, g, tokens.data(), targets.data(), b, t, float(1.0 / double(l.count)));
+  m.backward(w, g, tokens.data(), targets.data(), b, t, 1.0 / double(l.count));
 
   test::DumpFile dump;
   for (const auto& p : table.params()) {

@@ -55,6 +55,25 @@ TEST(RunConfig, OverridesApplyWithTomlTypes) {
   EXPECT_EQ(c->train.accum, 4);  // 512 tokens / (4 x 32)
 }
 
+TEST(RunConfig, PrecisionSetsTheNs5DtypeUnlessGiven) {
+  auto fp32 = load_run_config(write_toml("p.toml", kBase));
+  ASSERT_TRUE(fp32.ok()) << fp32.error().message;
+  EXPECT_EQ(fp32->train.precision, model::Precision::kF32);
+  EXPECT_EQ(fp32->optim.muon.ns_precision, optim::NsPrecision::kF32);
+  auto bf16 = load_run_config(write_toml("p.toml", kBase), {"train.precision=bf16"});
+  ASSERT_TRUE(bf16.ok()) << bf16.error().message;
+  EXPECT_EQ(bf16->train.precision, model::Precision::kBF16);
+  EXPECT_EQ(bf16->optim.muon.ns_precision, optim::NsPrecision::kBF16);  // the paper's NS5 arithmetic
+  auto mixed = load_run_config(write_toml("p.toml", kBase), {"train.precision=bf16", "optim.muon.ns_dtype=fp32"});
+  ASSERT_TRUE(mixed.ok()) << mixed.error().message;
+  EXPECT_EQ(mixed->optim.muon.ns_precision, optim::NsPrecision::kF32);
+  // Stored and read back unchanged (checkpoints keep the resolved setting).
+  auto back = run_config_from_json(run_config_to_json(*bf16));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->train.precision, model::Precision::kBF16);
+  EXPECT_EQ(back->optim.muon.ns_precision, optim::NsPrecision::kBF16);
+}
+
 void expect_refused(const std::vector<std::string>& overrides, const std::string& needle) {
   auto c = load_run_config(write_toml("c.toml", kBase), overrides);
   ASSERT_FALSE(c.ok()) << "accepted " << overrides[0];
@@ -72,6 +91,7 @@ TEST(RunConfig, RefusesUnknownKeysAndBadValuesByName) {
   expect_refused({"train.batch_tokens=100"}, "train.batch_tokens");
   expect_refused({"extra.key=1"}, "extra");
   expect_refused({"train.seq=4096"}, "model.context");
+  expect_refused({"train.precision=fp16"}, "train.precision");
 }
 
 TEST(RunConfig, SyntaxErrorsNameTheFileAndLine) {
