@@ -1,6 +1,8 @@
-// osp train: train a model from a TOML config, or resume a run.
+// osp train: train a model from a TOML config, or resume a run; data-parallel under an MPI
+// launcher (docs/distributed.md).
 //   osp train configs/tiny.toml [--run-dir runs/tiny] [--set optim.groups=muon ...]
 //   osp train --resume runs/tiny [--set train.steps=2000]
+//   mpirun -np 2 osp train configs/tiny-osp.toml
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -8,8 +10,11 @@
 #include <string>
 #include <vector>
 
+#include <cstdio>
+
 #include "cli/commands.h"
 #include "core/stop_flag.h"
+#include "dist/comm.h"
 #include "data/token_loader.h"
 #include "core/atomic_file.h"
 #include "io/model_file.h"
@@ -32,7 +37,27 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// One rank of several failing ends the whole job at once, naming the rank; the others would
+// otherwise wait for it in their next collective.
+int fail_rank(dist::Comm& comm, const std::string& message) {
+  if (comm.size() == 1) return fail(message);
+  fmt::print(stderr, "osp train: rank {} of {}: {}\n", comm.rank(), comm.size(), message);
+  comm.abort(1);
+  return 1;  // not reached: abort ends the job
+}
+
+int train_with(const TrainOptions& o, dist::Comm& comm);
+
 int run_train(const TrainOptions& o) {
+  auto comm = dist::make_comm(nullptr, nullptr);
+  // Rank 0 prints and writes; the other ranks print errors only (stderr).
+  if (comm->rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) return fail_rank(*comm, "cannot silence stdout");
+  const int code = train_with(o, *comm);
+  if (code != 0) return fail_rank(*comm, "training failed");
+  return 0;
+}
+
+int train_with(const TrainOptions& o, dist::Comm& comm) {
   std::optional<train::CheckpointInfo> resume;
   train::RunConfig cfg;
   fs::path run_dir;
@@ -67,14 +92,16 @@ int run_train(const TrainOptions& o) {
 
   const std::string config_text = train::run_config_to_json(cfg).dump(2);
   fmt::print("run folder: {}\nconfig:\n{}\n", run_dir.string(), config_text);
-  std::error_code ec;
-  fs::create_directories(run_dir, ec);
-  const std::string saved = config_text + "\n";
-  if (auto st = write_file_atomically(run_dir / "config.json", std::as_bytes(std::span(saved))); !st)
-    return fail(st.error().message);
+  if (comm.rank() == 0) {
+    std::error_code ec;
+    fs::create_directories(run_dir, ec);
+    const std::string saved = config_text + "\n";
+    if (auto st = write_file_atomically(run_dir / "config.json", std::as_bytes(std::span(saved))); !st)
+      return fail(st.error().message);
+  }
 
   install_stop_handler();
-  auto r = train::run_training(cfg, run_dir, *train_data, &*val_data, resume);
+  auto r = train::run_training(cfg, run_dir, *train_data, &*val_data, resume, &comm);
   if (!r) return fail(r.error().message);
   fmt::print("{} at step {}: loss {:.4f}{}; checkpoint in {}\n", r->stopped_early ? "stopped" : "done",
              r->steps_done, r->final_loss,

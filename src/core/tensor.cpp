@@ -17,6 +17,7 @@ TensorView::TensorView(void* data, DType dtype, std::span<const int64_t> shape, 
 }
 
 int64_t TensorView::numel() const {
+  if (rank_ == 0) return data_ == nullptr ? 0 : 1;  // an empty view holds nothing; a scalar one
   int64_t n = 1;
   for (int i = 0; i < rank_; ++i) n *= dims_[size_t(i)];
   return n;

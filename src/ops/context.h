@@ -1,6 +1,7 @@
 // The execution context every op receives (../shared/design/ARCHITECTURE.md, Backends): the device
-// the ops run on, the thread count, the run's random generator, and the backend handles — oneDNN's
-// engine and stream for the CPU's bf16 GEMMs, and the stream slot a CUDA context will fill.
+// the ops run on, the thread count, the run's random generator, the backend handles — oneDNN's
+// engine and stream for the CPU's bf16 GEMMs, and the stream slot a CUDA context will fill — and
+// the communicator of a data-parallel run (used by the trainer and the optimizer, never by an op).
 // It is created once (per command or run) and passed explicitly; nothing in osp is global.
 //
 //   ops::Context ctx = ops::Context::cpu(/*threads=*/2, /*seed=*/0);
@@ -12,6 +13,10 @@
 
 #include "core/rng.h"
 #include "core/tensor.h"
+
+namespace osp::dist {
+class Comm;  // the communicator of data-parallel training (src/dist/comm.h)
+}
 
 namespace osp::ops {
 
@@ -35,6 +40,9 @@ class Context {
   Rng& rng() { return rng_; }
   void* stream() const { return stream_; }  // a CUDA context's stream; null on the CPU
   cpu::DnnlHandles& dnnl();                 // created on first use
+  // The run's communicator; null outside data-parallel training (one process).
+  dist::Comm* comm() const { return comm_; }
+  void set_comm(dist::Comm* comm) { comm_ = comm; }
   // "cpu, 2 threads" — for start-up lines.
   std::string describe() const;
 
@@ -43,6 +51,7 @@ class Context {
   Device device_;
   Rng rng_;
   void* stream_ = nullptr;
+  dist::Comm* comm_ = nullptr;
   std::unique_ptr<cpu::DnnlHandles, cpu::DnnlHandlesDeleter> dnnl_;
 };
 

@@ -60,7 +60,8 @@ void prune(const fs::path& ckpt_dir, int64_t keep, const std::string& current) {
 }  // namespace
 
 Status save_checkpoint(const fs::path& run_dir, const RunConfig& config, const model::ParamTable& table,
-                       const float* params, optim::Optimizer& optimizer, const TrainState& state) {
+                       const float* params, const std::vector<optim::StateTensor>& optimizer_state,
+                       const TrainState& state) {
   const fs::path ckpt_dir = run_dir / "checkpoints";
   std::error_code ec;
   fs::create_directories(ckpt_dir, ec);
@@ -73,7 +74,7 @@ Status save_checkpoint(const fs::path& run_dir, const RunConfig& config, const m
 
   OSP_TRY(io::save_model(tmp / "model.safetensors", config.model, table, params));
   std::vector<io::SafetensorsTensor> opt_tensors;
-  for (const auto& s : optimizer.state_tensors())
+  for (const auto& s : optimizer_state)
     opt_tensors.push_back({s.name, io::SafetensorsDType::kF32, std::vector<uint64_t>(s.shape.begin(), s.shape.end()),
                            std::as_bytes(std::span<const float>(s.data, size_t(s.numel)))});
   OSP_TRY(io::write_safetensors(tmp / "optimizer.safetensors", opt_tensors));
@@ -121,7 +122,7 @@ Result<CheckpointInfo> read_checkpoint_info(const fs::path& dir) {
 }
 
 Status load_checkpoint_tensors(const fs::path& dir, const model::ParamTable& table, float* params,
-                               optim::Optimizer& optimizer) {
+                               const std::vector<optim::StateTensor>& state) {
   auto model = io::load_model_file(dir / "model.safetensors");
   if (!model) return model.error();
   if (model->table.total_elems() != table.total_elems() || model->table.params().size() != table.params().size())
@@ -131,7 +132,6 @@ Status load_checkpoint_tensors(const fs::path& dir, const model::ParamTable& tab
   const fs::path opt_file = dir / "optimizer.safetensors";
   auto reader = io::SafetensorsReader::open(opt_file);
   if (!reader) return reader.error();
-  const auto state = optimizer.state_tensors();
   if (reader->tensors().size() != state.size())
     return make_error("{}: holds {} tensors, the optimizer needs {} (different optim.groups?)", opt_file.string(),
                       reader->tensors().size(), state.size());

@@ -24,9 +24,11 @@ struct TrainState {
   Rng::State rng{};
 };
 
+// optimizer_state: the whole state in the single-process layout (Optimizer::gather_state), so a
+// checkpoint does not depend on the number of ranks that wrote it.
 Status save_checkpoint(const std::filesystem::path& run_dir, const RunConfig& config,
                        const model::ParamTable& table, const float* params,
-                       optim::Optimizer& optimizer, const TrainState& state);
+                       const std::vector<optim::StateTensor>& optimizer_state, const TrainState& state);
 
 struct CheckpointInfo {
   std::filesystem::path dir;
@@ -36,9 +38,10 @@ struct CheckpointInfo {
 
 // Reads and validates state.json of a checkpoint folder.
 Result<CheckpointInfo> read_checkpoint_info(const std::filesystem::path& dir);
-// Fills params and the optimizer state from a checkpoint, checking every tensor's shape.
+// Fills params and the optimizer state (views in the single-process layout) from a checkpoint,
+// checking every tensor's shape.
 Status load_checkpoint_tensors(const std::filesystem::path& dir, const model::ParamTable& table,
-                               float* params, optim::Optimizer& optimizer);
+                               float* params, const std::vector<optim::StateTensor>& optimizer_state);
 
 // Both configs describe the same model and optimizer groups (what the stored tensors need); the
 // message names the first differing setting. Learning rates, steps and data may change.

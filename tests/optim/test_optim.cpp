@@ -10,6 +10,7 @@
 #include "core/rng.h"
 #include "optim/optim_config.h"
 #include "optim/optimizer.h"
+#include "optim/partition.h"
 
 namespace osp::optim {
 namespace {
@@ -157,7 +158,8 @@ TEST(Optimizer, StateIsTwoBuffersForAdamWAndOneForMuon) {
   ops::Context ctx = ops::Context::cpu();
   Optimizer opt(ctx, table, c);
   int adam_m = 0, adam_v = 0, muon = 0, adam_params = 0;
-  for (const auto& s : opt.state_tensors()) {
+  StateImage image;
+  for (const auto& s : opt.gather_state(image)) {
     adam_m += s.name.rfind("adamw.m.", 0) == 0;
     adam_v += s.name.rfind("adamw.v.", 0) == 0;
     muon += s.name.rfind("muon.momentum.", 0) == 0;
@@ -201,6 +203,50 @@ TEST(Optimizer, MuonOnScalarsStepsByPointTwoTimesLr) {
     if (p.shape.empty()) {
       EXPECT_NEAR(std::abs(w[size_t(p.offset)] - 1.0f), 0.2 * 0.01, 1e-6) << p.name;
     }
+}
+
+// The data-parallel partition: contiguous ranges that cover the buffer exactly once, never cut a
+// Muon matrix, and balance the update cost; the AdamW compact ranges follow the cuts.
+TEST(Partition, EveryElementOwnedOnceMuonNeverSplitAndBalanced) {
+  model::ModelConfig mc;
+  mc.layers = 4, mc.hidden = 64, mc.heads = 4, mc.vocab = 1000, mc.emb_proj = true, mc.norm = model::NormKind::kSingleScale;
+  const model::ParamTable table(*model::resolve(mc));
+  for (GroupsKind g : {GroupsKind::kAdam, GroupsKind::kMuon, GroupsKind::kMuonOnly}) {
+    OptimConfig c;
+    c.groups = g;
+    const auto assign = assign_groups(table, c);
+    const CompactLayout layout = compact_layout(table, assign);
+    for (int n : {1, 2, 3, 4, 7}) {
+      const Partition part = partition_parameters(table, assign, n, 5);
+      ASSERT_EQ(part.begin.size(), size_t(n) + 1);
+      EXPECT_EQ(part.begin.front(), 0);
+      EXPECT_EQ(part.begin.back(), table.total_elems());
+      EXPECT_EQ(part.second_begin.back(), layout.total);
+      for (int r = 0; r < n; ++r) {
+        EXPECT_LE(part.begin[size_t(r)], part.begin[size_t(r) + 1]);
+        EXPECT_LE(part.second_begin[size_t(r)], part.second_begin[size_t(r) + 1]);
+      }
+      // Each element has exactly one owner (the ranges tile the buffer), and no Muon tensor
+      // straddles a cut.
+      int64_t covered = 0;
+      for (int r = 0; r < n; ++r) covered += part.count(r);
+      EXPECT_EQ(covered, table.total_elems());
+      for (size_t i = 0; i < table.params().size(); ++i) {
+        if (assign[i].optimizer != OptimizerKind::kMuon) continue;
+        const auto& p = table.params()[i];
+        for (int r = 1; r < n; ++r) {
+          EXPECT_FALSE(part.begin[size_t(r)] > p.offset && part.begin[size_t(r)] < p.offset + p.numel)
+              << p.name << " split at rank " << r << " of " << n;
+        }
+      }
+    }
+    // Balance at 2 ranks: neither side more than 75% of the cost when that is possible (the
+    // AdamW tensors can be cut anywhere; with muon-only the largest matrix decides).
+    const Partition two = partition_parameters(table, assign, 2, 5);
+    if (g == GroupsKind::kAdam) {
+      EXPECT_NEAR(double(two.count(0)) / double(table.total_elems()), 0.5, 0.05);
+    }
+  }
 }
 
 TEST(OptimConfig, UnknownKeysAndBadValuesAreRefusedByName) {
