@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 namespace osp {
 
 TensorView::TensorView(void* data, DType dtype, std::span<const int64_t> shape, Device device)
@@ -79,8 +81,9 @@ Tensor::Tensor(DType dtype, std::initializer_list<int64_t> shape, Device device)
 
 Tensor::Tensor(DType dtype, std::span<const int64_t> shape, Device device) {
   OSP_CHECK(device == Device::kCpu, "this build allocates tensors on the CPU only");
-  view_ = TensorView(nullptr, dtype, shape, device);
-  storage_ = AlignedBuffer<std::byte>(view_.numel() * int64_t(dtype_size(dtype)));
+  int64_t n = 1;  // a rank-0 tensor is one scalar
+  for (int64_t d : shape) n *= d;
+  storage_ = AlignedBuffer<std::byte>(std::max<int64_t>(n, 1) * int64_t(dtype_size(dtype)));
   view_ = TensorView(storage_.data(), dtype, shape, device);
 }
 

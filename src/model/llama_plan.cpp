@@ -75,7 +75,8 @@ void Llama<T>::plan(int64_t max_batch, int64_t max_seq) {
     want(&d_k_, t, n, kvd);
     want(&d_v_, t, n, kvd);
     for (TensorView* slot : {&d_gate_, &d_up_, &d_act_}) want(slot, t, n, f);
-    if (bf16) want(&dy_bf16_, DType::kBF16, n, std::max({f, qd, d}));  // the head goes in row blocks
+    // One GEMM's dy at a time; the head's (N, V) dy goes through it in row blocks of at least one row.
+    if (bf16) want(&dy_bf16_, DType::kBF16, 1, std::max(n * std::max({f, qd, d}), v));
   }
 
   // Every buffer starts on a 64-byte boundary.

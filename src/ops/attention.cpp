@@ -14,6 +14,7 @@ void expect_qkv(Context& ctx, const TensorView& q, const TensorView& k, const Te
   for (const TensorView* x : {&q, &k, &v}) {
     detail::expect_on(ctx, *x, op, "q/k/v");
     detail::expect_same_dtype(*x, q, op);
+    detail::expect_contiguous(*x, op, "q/k/v");  // the kernel's head strides are H·Dh and Hkv·Dh
   }
   detail::expect_dtype(q, {DType::kF32, DType::kF64}, op, "q");
   detail::expect_matrix(q, n, s.heads * s.head_dim, op, "q");
@@ -34,14 +35,17 @@ void attention_forward(Context& ctx, TensorView out, TensorView probs, TensorVie
   expect_qkv(ctx, q, k, v, s, op);
   detail::expect_on(ctx, out, op, "out");
   detail::expect_matrix(out, s.batch * s.seq, s.heads * s.head_dim, op, "out");
+  detail::expect_contiguous(out, op, "out");
   if (out.dtype() != DType::kBF16) detail::expect_same_dtype(out, q, op);
   if (!probs.empty()) {
     detail::expect_numel(probs, s.batch * s.heads * s.seq * s.seq, op, "probs");
     detail::expect_same_dtype(probs, q, op);
-  } else {
-    OSP_CHECK(workspace.numel() >= attention_workspace_elems(ctx, s), "ops::{}: workspace too small", op);
-    detail::expect_same_dtype(workspace, q, op);
   }
+  // Per-thread scratch for the context's current thread count (a plan made with fewer threads
+  // than run now is refused here rather than overrun).
+  OSP_CHECK(workspace.numel() >= attention_workspace_elems(ctx, s), "ops::{}: workspace of {} for {} needed", op,
+            workspace.numel(), attention_workspace_elems(ctx, s));
+  detail::expect_same_dtype(workspace, q, op);
   OSP_DISPATCH(ctx, attention_forward, ctx, out, probs, q, k, v, workspace, s);
 }
 
@@ -53,6 +57,7 @@ void attention_backward(Context& ctx, TensorView dq, TensorView dk, TensorView d
   detail::expect_same_dtype(dq, q, op);
   detail::expect_on(ctx, dout, op, "dout");
   detail::expect_same_dtype(dout, q, op);
+  detail::expect_contiguous(dout, op, "dout");
   detail::expect_matrix(dout, s.batch * s.seq, s.heads * s.head_dim, op, "dout");
   detail::expect_numel(probs, s.batch * s.heads * s.seq * s.seq, op, "probs");
   detail::expect_same_dtype(probs, q, op);

@@ -224,5 +224,35 @@ TEST(Llama, TapSeesHiddenStatesAndCanTransformLinearInputs) {
   EXPECT_GT(moved, 1e-3);
 }
 
+// bf16 mixed precision on a plan whose bf16 dy scratch (N·max(F, D)) is smaller than one row of
+// the head's dlogits (V): the head's backward runs in one-row blocks. Its gradients follow fp32's
+// within the bf16 tolerance (test_reference_bf16.py holds the model-level bound; here 5%).
+TEST(Llama, Bf16BackwardWithAVocabLargerThanTheScratchFollowsFp32) {
+  ModelConfig cfg = small_config();
+  cfg.vocab = 700, cfg.ffn = 40, cfg.emb_proj = true;
+  Fixture fx(cfg);
+  Rng rng(11);
+  const int64_t b = 1, t = 8;  // N·max(F, D) = 8·40 = 320 < V = 700
+  const auto tokens = test::random_tokens(rng, b * t, fx.c.vocab);
+  const auto targets = test::random_targets(rng, b * t, fx.c.vocab);
+  ops::Context ctx = ops::Context::cpu();
+  std::vector<std::vector<float>> grads;
+  for (Precision p : {Precision::kF32, Precision::kBF16}) {
+    Llama<float> m(ctx, fx.c, b, t, ForwardMode::kTrain, p);
+    AlignedBuffer<float> g(fx.table.total_elems());
+    const auto gw = LlamaWeights<float>::bind(fx.table, g.data());
+    m.cast_weights(fx.w);
+    m.forward(fx.w, tokens.data(), b, t);
+    const LossSum l = m.loss(targets.data(), b, t);
+    m.backward(fx.w, gw, tokens.data(), targets.data(), b, t, 1.0 / double(l.count));
+    grads.emplace_back(g.data(), g.data() + g.size());
+  }
+  double num = 0, den = 0;
+  for (size_t i = 0; i < grads[0].size(); ++i)
+    num = std::max(num, double(std::abs(grads[1][i] - grads[0][i]))), den = std::max(den, double(std::abs(grads[0][i])));
+  EXPECT_LT(num / den, 0.05);
+  EXPECT_GT(num / den, 1e-5);  // the bf16 path ran
+}
+
 }  // namespace
 }  // namespace osp::model
