@@ -8,6 +8,7 @@
 
 #include "core/check.h"
 #include "core/dtype.h"
+#include "io/gguf_dequant.h"
 
 namespace osp::io {
 namespace {
@@ -106,8 +107,13 @@ Result<std::vector<float>> gguf_decode(std::span<const std::byte> bytes, uint64_
         }
       }
       break;
-    default:
-      return make_error("GGUF type {} cannot be decoded by osp (F32, F16, BF16, Q8_0, Q4_0)", traits->name);
+    default: {
+      const uint64_t blocks = numel / traits->block;
+      for (uint64_t b = 0; b < blocks; ++b)
+        if (!gguf_dequant_block(type, p + traits->type_size * b, out.data() + traits->block * b))
+          return make_error("GGUF type {} cannot be decoded by osp (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, "
+                            "Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)", traits->name);
+    }
   }
   return out;
 }

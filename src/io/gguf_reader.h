@@ -62,7 +62,8 @@ class GgufReader {
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* tensor(std::string_view name) const;
   std::span<const std::byte> bytes(const GgufTensorInfo& t) const;
-  // The tensor decoded to fp32 (F32, F16, BF16, Q8_0, Q4_0), row-major in numpy order.
+  // The tensor decoded to fp32 (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K … Q6_K),
+  // row-major in numpy order.
   Result<std::vector<float>> read_f32(std::string_view name) const;
 
  private:

@@ -33,7 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (std::byte b : r->bytes(t)) sum += static_cast<unsigned>(b);
     const GgufType ty = t.type;
     if (ty == GgufType::kF32 || ty == GgufType::kF16 || ty == GgufType::kBF16 || ty == GgufType::kQ8_0 ||
-        ty == GgufType::kQ4_0) {
+        ty == GgufType::kQ4_0 || ty == GgufType::kQ4_1 || ty == GgufType::kQ5_0 || ty == GgufType::kQ5_1 ||
+        ty == GgufType::kQ2_K || ty == GgufType::kQ3_K || ty == GgufType::kQ4_K || ty == GgufType::kQ5_K ||
+        ty == GgufType::kQ6_K) {
       if (t.numel > (uint64_t(1) << 24)) continue;  // decoding is checked, not its memory use
       auto v = r->read_f32(t.name);
       if (!v || v->size() != t.numel) finding("decode failed for an accepted tensor " + t.name);
