@@ -53,8 +53,9 @@ int run_train(const TrainOptions& o) {
   // Rank 0 prints and writes; the other ranks print errors only (stderr).
   if (comm->rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) return fail_rank(*comm, "cannot silence stdout");
   const int code = train_with(o, *comm);
-  if (code != 0) return fail_rank(*comm, "training failed");
-  return 0;
+  // train_with has printed the reason; with several ranks the whole job must end now.
+  if (code != 0 && comm->size() > 1) fail_rank(*comm, "training failed; ending the job");
+  return code;
 }
 
 int train_with(const TrainOptions& o, dist::Comm& comm) {

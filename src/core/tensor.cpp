@@ -52,8 +52,7 @@ TensorView TensorView::col_block(int64_t begin, int64_t count) const {
 }
 
 TensorView TensorView::reshaped(std::initializer_list<int64_t> shape) const {
-  OSP_CHECK(contiguous(), "reshape of a strided view {}", describe());
-  TensorView v(data_, dtype_, std::span<const int64_t>(shape.begin(), shape.size()), device_);
+  const TensorView v = prefix(shape);
   OSP_CHECK(v.numel() == numel(), "reshape of {} to {} elements", describe(), v.numel());
   return v;
 }

@@ -21,29 +21,28 @@ class SingleComm final : public Comm {
   int local_size() const override { return 1; }
   void all_reduce_sum(TensorView) override {}
   void reduce_scatter_sum(TensorView out, TensorView in, std::span<const int64_t> counts) override {
-    if (out.raw() != in.raw())
-      std::memcpy(out.raw(), in.raw(), size_t(counts[0]) * dtype_size(in.dtype()));
+    copy(out.raw(), in.raw(), counts[0], in.dtype());
   }
   void all_gather_v(TensorView, std::span<const int64_t>, std::span<const int64_t>) override {}
   void gather_v(TensorView full, TensorView part, std::span<const int64_t> counts, std::span<const int64_t> displs,
                 int) override {
-    copy_into(full, displs[0], part, counts[0]);
+    copy(at(full, displs[0]), part.raw(), counts[0], part.dtype());
   }
   void scatter_v(TensorView part, TensorView full, std::span<const int64_t> counts, std::span<const int64_t> displs,
                  int) override {
-    const size_t esz = dtype_size(full.dtype());
-    if (part.raw() != static_cast<std::byte*>(full.raw()) + displs[0] * int64_t(esz))
-      std::memcpy(part.raw(), static_cast<std::byte*>(full.raw()) + displs[0] * int64_t(esz), size_t(counts[0]) * esz);
+    copy(part.raw(), at(full, displs[0]), counts[0], full.dtype());
   }
   void broadcast(TensorView, int) override {}
   void barrier() override {}
   [[noreturn]] void abort(int code) override { std::exit(code); }
 
  private:
-  static void copy_into(TensorView full, int64_t at, TensorView part, int64_t n) {
-    const size_t esz = dtype_size(full.dtype());
-    std::byte* dst = static_cast<std::byte*>(full.raw()) + at * int64_t(esz);
-    if (dst != part.raw()) std::memcpy(dst, part.raw(), size_t(n) * esz);
+  static void* at(const TensorView& v, int64_t element) {
+    return static_cast<std::byte*>(v.raw()) + element * int64_t(dtype_size(v.dtype()));
+  }
+  // n elements; nothing to do when the part already is in place.
+  static void copy(void* dst, const void* src, int64_t n, DType dtype) {
+    if (dst != src && n > 0) std::memcpy(dst, src, size_t(n) * dtype_size(dtype));
   }
 };
 

@@ -15,10 +15,8 @@
 // softmax, the loss, the residual stream and every gradient stay in T.
 #pragma once
 #include <cstdint>
-#include <string>
 #include <vector>
 
-#include "core/result.h"
 #include "core/tensor.h"
 #include "model/config.h"
 #include "model/forward_tap.h"

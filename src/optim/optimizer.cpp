@@ -46,8 +46,9 @@ float* Optimizer::reduce_gradients(float* grads) {
     std::vector<int64_t> counts(static_cast<size_t>(n));
     for (int q = 0; q < n; ++q)
       counts[size_t(q)] = std::max<int64_t>(0, std::min(z, part_.begin[size_t(q) + 1]) - std::max(a, part_.begin[size_t(q)]));
-    const int64_t at = std::max<int64_t>(0, std::max(a, part_.begin[size_t(r)]) - part_.begin[size_t(r)]);
-    float* out = grad_shard_.data<float>() + std::min(at, std::max<int64_t>(0, part_.count(r) - 1));
+    // This bucket's part of our range lands at its offset in the shard (nothing when it is empty).
+    const int64_t at = counts[size_t(r)] > 0 ? std::max(a, part_.begin[size_t(r)]) - part_.begin[size_t(r)] : 0;
+    float* out = grad_shard_.data<float>() + at;
     comm_->reduce_scatter_sum(TensorView::of(out, {counts[size_t(r)]}), TensorView::of(grads + a, {z - a}), counts);
   }
   return grad_shard_.data<float>();

@@ -71,9 +71,8 @@ Vec read(Context& ctx, const TensorView& t) {
   return v;
 }
 
-// The dtypes one op uses under a compute dtype: GEMM operands, stored activations, the rest.
-DType operand(DType d) { return d == kBF16 ? kBF16 : d; }
-DType stored(DType d) { return d == kBF16 ? kBF16 : d; }
+// Under a compute dtype d, GEMM operands and stored activations have dtype d itself (bf16 in a
+// bf16 run), everything else fp(d): f32, or f64 for the reference.
 DType fp(DType d) { return d == kF64 ? kF64 : kF32; }
 
 CaseFn gemm_case(int64_t m, int64_t n, int64_t k, bool ta, bool tb, double beta) {
@@ -81,13 +80,13 @@ CaseFn gemm_case(int64_t m, int64_t n, int64_t k, bool ta, bool tb, double beta)
     Rng rng{uint64_t(m * 131 + n * 7 + k)};
     const Vec a = randn(rng, m * k), b = randn(rng, k * n), c0 = randn(rng, m * n);
     auto run = [&](DType d) {
-      Tensor at = ta ? make(ctx, operand(d), {k, m}, a) : make(ctx, operand(d), {m, k}, a);
-      Tensor bt = tb ? make(ctx, operand(d), {n, k}, b) : make(ctx, operand(d), {k, n}, b);
+      Tensor at = ta ? make(ctx, d, {k, m}, a) : make(ctx, d, {m, k}, a);
+      Tensor bt = tb ? make(ctx, d, {n, k}, b) : make(ctx, d, {k, n}, b);
       Tensor c = make(ctx, fp(d), {m, n}, c0);
       gemm(ctx, c, at, bt, {.trans_a = ta, .trans_b = tb, .alpha = 0.5, .beta = beta});
       return read(ctx, c);
     };
-    Output o{"c", run(dt), run(kF64), tolerance(operand(dt), kF32, k, kF32)};
+    Output o{"c", run(dt), run(kF64), tolerance(dt, kF32, k, kF32)};
     if (dt == kBF16) o.min_error = tolerance(kF32, kF32, k, kF32);
     return {o};
   };
@@ -99,18 +98,17 @@ CaseFn matmul_case(int64_t n, int64_t in, int64_t out) {
     const Vec x = randn(rng, n * in), w = randn(rng, out * in, 0.1), dy = randn(rng, n * out);
     const Vec dw0 = randn(rng, out * in), dx0 = randn(rng, n * in);
     auto run = [&](DType d) {
-      Tensor xt = make(ctx, operand(d), {n, in}, x), wt = make(ctx, operand(d), {out, in}, w);
-      Tensor dyt = make(ctx, operand(d), {n, out}, dy), y(fp(d), {n, out});
+      Tensor xt = make(ctx, d, {n, in}, x), wt = make(ctx, d, {out, in}, w);
+      Tensor dyt = make(ctx, d, {n, out}, dy), y(fp(d), {n, out});
       Tensor dxt = make(ctx, fp(d), {n, in}, dx0), dwt = make(ctx, fp(d), {out, in}, dw0);
       matmul_forward(ctx, y, xt, wt);
       matmul_backward(ctx, dxt, dwt, dyt, xt, wt, /*accumulate_dx=*/true);
       return std::vector<Vec>{read(ctx, y), read(ctx, dxt), read(ctx, dwt)};
     };
     const auto got = run(dt), ref = run(kF64);
-    const DType o = operand(dt);
-    std::vector<Output> r = {{"y", got[0], ref[0], tolerance(o, kF32, in, kF32)},
-                             {"dx", got[1], ref[1], tolerance(o, kF32, out, kF32)},
-                             {"dw", got[2], ref[2], tolerance(o, kF32, n, kF32)}};
+    std::vector<Output> r = {{"y", got[0], ref[0], tolerance(dt, kF32, in, kF32)},
+                             {"dx", got[1], ref[1], tolerance(dt, kF32, out, kF32)},
+                             {"dw", got[2], ref[2], tolerance(dt, kF32, n, kF32)}};
     if (dt == kBF16) r[0].min_error = tolerance(kF32, kF32, in, kF32);
     return r;
   };
@@ -125,14 +123,14 @@ CaseFn rmsnorm_case(int64_t n, int64_t d, bool single_scale) {
     auto gain = [&](const Tensor& t) { return single_scale ? t.view().prefix({}) : t.view(); };
     auto run = [&](DType d0) {
       const DType f = fp(d0);
-      Tensor xt = make(ctx, f, {n, d}, x), gt = make(ctx, f, {gn}, g), y(stored(d0), {n, d}), rstd(f, {n});
+      Tensor xt = make(ctx, f, {n, d}, x), gt = make(ctx, f, {gn}, g), y(d0, {n, d}), rstd(f, {n});
       Tensor dyt = make(ctx, f, {n, d}, dy), dxt = make(ctx, f, {n, d}, dx0), dgt = make(ctx, f, {gn}, dg0);
       rmsnorm_forward(ctx, y, rstd, xt, gain(gt), 1e-5f);
       rmsnorm_backward(ctx, dxt, gain(dgt), dyt, xt, rstd, gain(gt));
       return std::vector<Vec>{read(ctx, y), read(ctx, dxt), read(ctx, dgt)};
     };
     const auto got = run(dt), ref = run(kF64);
-    return {{"y", got[0], ref[0], tolerance(kF32, kF32, d, stored(dt))},
+    return {{"y", got[0], ref[0], tolerance(kF32, kF32, d, dt)},
             {"dx", got[1], ref[1], tolerance(kF32, kF32, d, kF32)},
             {"dgain", got[2], ref[2], tolerance(kF32, kF32, single_scale ? n * d : n, kF32)}};
   };
@@ -146,14 +144,14 @@ CaseFn embedding_case(int64_t n, int64_t vocab, int64_t d) {
     const Vec table = randn(rng, vocab * d), dout = randn(rng, n * d), dt0 = randn(rng, vocab * d);
     const TensorView tv = TensorView::of(tok.data(), {n});
     auto run = [&](DType d0) {
-      Tensor tab = make(ctx, fp(d0), {vocab, d}, table), out(stored(d0), {n, d});
+      Tensor tab = make(ctx, fp(d0), {vocab, d}, table), out(d0, {n, d});
       Tensor dtab = make(ctx, fp(d0), {vocab, d}, dt0), dot = make(ctx, fp(d0), {n, d}, dout);
       embedding_forward(ctx, out, tv, tab);
       embedding_backward(ctx, dtab, dot, tv);
       return std::vector<Vec>{read(ctx, out), read(ctx, dtab)};
     };
     const auto got = run(dt), ref = run(kF64);
-    return {{"out", got[0], ref[0], tolerance(kF32, kF32, 1, stored(dt))},
+    return {{"out", got[0], ref[0], tolerance(kF32, kF32, 1, dt)},
             {"dtable", got[1], ref[1], tolerance(kF32, kF32, n, kF32)}};
   };
 }
@@ -180,14 +178,14 @@ CaseFn swiglu_case(int64_t n) {
     const Vec gate = randn(rng, n, 3.0), up = randn(rng, n), dh = randn(rng, n);
     auto run = [&](DType d0) {
       const DType f = fp(d0);
-      Tensor g = make(ctx, f, {n}, gate), u = make(ctx, f, {n}, up), h(stored(d0), {n});
+      Tensor g = make(ctx, f, {n}, gate), u = make(ctx, f, {n}, up), h(d0, {n});
       Tensor dht = make(ctx, f, {n}, dh), dg(f, {n}), du(f, {n});
       swiglu_forward(ctx, h, g, u);
       swiglu_backward(ctx, dg, du, dht, g, u);
       return std::vector<Vec>{read(ctx, h), read(ctx, dg), read(ctx, du)};
     };
     const auto got = run(dt), ref = run(kF64);
-    return {{"h", got[0], ref[0], tolerance(kF32, kF32, 4, stored(dt))},
+    return {{"h", got[0], ref[0], tolerance(kF32, kF32, 4, dt)},
             {"dgate", got[1], ref[1], tolerance(kF32, kF32, 8, kF32)},
             {"dup", got[2], ref[2], tolerance(kF32, kF32, 4, kF32)}};
   };
@@ -221,7 +219,7 @@ CaseFn attention_case(AttentionShape s) {
     auto run = [&](DType d0) {
       const DType f = fp(d0);
       Tensor qt = make(ctx, f, {n, qd}, q), kt = make(ctx, f, {n, kvd}, k), vt = make(ctx, f, {n, kvd}, v);
-      Tensor out(stored(d0), {n, qd}), probs(f, {s.batch * s.heads * s.seq, s.seq});
+      Tensor out(d0, {n, qd}), probs(f, {s.batch * s.heads * s.seq, s.seq});
       Tensor work(f, {attention_workspace_elems(ctx, s)}), dot = make(ctx, f, {n, qd}, dout);
       Tensor dq(f, {n, qd}), dk(f, {n, kvd}), dv(f, {n, kvd});
       attention_forward(ctx, out, probs, qt, kt, vt, work, s);
@@ -231,7 +229,7 @@ CaseFn attention_case(AttentionShape s) {
     const auto got = run(dt), ref = run(kF64);
     // Forward: the score products (Dh terms), then P·V (T terms); backward chains two more.
     const int64_t kf = s.head_dim + s.seq, kb = 2 * (s.head_dim + s.seq);
-    return {{"out", got[0], ref[0], tolerance(kF32, kF32, kf, stored(dt))},
+    return {{"out", got[0], ref[0], tolerance(kF32, kF32, kf, dt)},
             {"dq", got[1], ref[1], tolerance(kF32, kF32, kb, kF32)},
             {"dk", got[2], ref[2], tolerance(kF32, kF32, kb, kF32)},
             {"dv", got[3], ref[3], tolerance(kF32, kF32, kb, kF32)}};

@@ -25,6 +25,7 @@ import torch
 
 import dump_harness
 import llama_ref as ref
+from test_reference_model import MODEL_KEYS
 
 U_BF16 = 2.0 ** -8
 SAFETY = 4.0
@@ -41,8 +42,6 @@ CONFIGS = {
                          rope_theta=500000.0, norm_eps=1e-6, norm="rms", emb_proj=True,
                          tie=True, batch=3, seq=11),
 }
-MODEL_KEYS = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "rope_theta",
-              "norm_eps", "norm", "emb_proj", "tie")
 
 
 def stages(cfg):

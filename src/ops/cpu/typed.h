@@ -40,9 +40,4 @@ inline O store_as(T v) {
   else return O(v);
 }
 
-template <class T>
-inline T load_as(BFloat16 v) { return T(to_float(v)); }
-template <class T, class S>
-inline T load_as(S v) { return T(v); }
-
 }  // namespace osp::ops::cpu
