@@ -1,6 +1,8 @@
 // BPE model (see bpe_model.h).
 #include "data/bpe_model.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "data/byte_level.h"
@@ -42,6 +44,12 @@ Result<BpeModel> BpeModel::create(StringIdMap vocab,
     // A repeated pair keeps its last rank, as in the tokenizers library's merge map.
     model.merges_.insert(pack_pair(l->second, r->second),
                          Merge{static_cast<uint32_t>(rank), m->second});
+    model.merge_list_.emplace_back(l->second, r->second);
+  }
+  for (int b = 0; b < 256; ++b) {
+    // The library's format!("<{b:#04X}>"): "<0x" then two upper-case hex digits.
+    const auto it = vocab.find(fmt::format("<0x{:02X}>", b));
+    model.fallback_ids_[b] = it == vocab.end() ? -1 : static_cast<int64_t>(it->second);
   }
   for (int b = 0; b < 256; ++b) {
     std::string ch;
@@ -121,6 +129,15 @@ void BpeModel::merge_symbols(BpeScratch& scratch) const {
   }
 }
 
+bool BpeModel::add_fallback(std::string_view character, BpeScratch& scratch) const {
+  if (!options_.byte_fallback) return false;
+  for (const char c : character)
+    if (fallback_ids_[static_cast<uint8_t>(c)] < 0) return false;
+  for (const char c : character)
+    add_symbol(static_cast<TokenId>(fallback_ids_[static_cast<uint8_t>(c)]), scratch);
+  return true;
+}
+
 void BpeModel::encode_piece(std::string_view piece, bool raw_bytes, std::vector<TokenId>& out,
                             BpeScratch& scratch) const {
   if (piece.empty()) return;
@@ -146,11 +163,16 @@ void BpeModel::encode_piece(std::string_view piece, bool raw_bytes, std::vector<
     if (pending_unk && !options_.fuse_unk) add_symbol(*unk_id_, scratch);
     pending_unk = true;
   };
+  // A byte-fallback hit leaves a pending unknown pending, as the library does.
   if (raw_bytes) {
+    std::string ch;
     for (const char c : piece) {
       const int64_t id = byte_ids_[static_cast<uint8_t>(c)];
       if (id < 0) {
-        unknown();
+        // The missing symbol is the byte's character: its UTF-8 bytes are the fallback.
+        ch.clear();
+        utf8_append(ch, byte_to_char(static_cast<uint8_t>(c)));
+        if (!add_fallback(ch, scratch)) unknown();
         continue;
       }
       flush_unk();
@@ -159,10 +181,11 @@ void BpeModel::encode_piece(std::string_view piece, bool raw_bytes, std::vector<
   } else {
     for (size_t i = 0; i < piece.size();) {
       const size_t len = static_cast<size_t>(utf8_length_from_lead(static_cast<uint8_t>(piece[i])));
-      const auto it = vocab_.find(piece.substr(i, len));
+      const std::string_view ch = piece.substr(i, len);
+      const auto it = vocab_.find(ch);
       i += len;
       if (it == vocab_.end()) {
-        unknown();
+        if (!add_fallback(ch, scratch)) unknown();
         continue;
       }
       flush_unk();

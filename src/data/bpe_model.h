@@ -1,6 +1,6 @@
 // The BPE model of tokenizer.json (formats.md §4.6): vocabulary, ranked merges, and the
 // per-piece merge loop (lowest rank first, leftmost among equal ranks), as the tokenizers library
-// does it, including unk_token/fuse_unk and ignore_merges.
+// does it, including unk_token/fuse_unk, byte_fallback and ignore_merges.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -30,6 +30,9 @@ struct BpeOptions {
   std::optional<std::string> unk_token;
   bool fuse_unk = false;
   bool ignore_merges = false;
+  // A character missing from the vocab becomes the "<0xNN>" tokens of its UTF-8 bytes when all
+  // of them exist (else unk_token, or nothing).
+  bool byte_fallback = false;
 };
 
 // Per-thread work area of the merge loop.
@@ -63,6 +66,8 @@ class BpeModel {
   size_t vocab_count() const { return vocab_.size(); }
   TokenId max_id() const { return static_cast<TokenId>(id_to_token_.size()) - 1; }
   size_t merge_count() const { return merges_.size(); }
+  // The merges as written in the file, (left id, right id) in rank order, repeats included.
+  const std::vector<std::pair<TokenId, TokenId>>& merge_list() const { return merge_list_; }
   const BpeOptions& options() const { return options_; }
 
  private:
@@ -72,11 +77,16 @@ class BpeModel {
   };
   void add_symbol(TokenId id, BpeScratch& scratch) const;
   void merge_symbols(BpeScratch& scratch) const;
+  // Adds the byte-fallback tokens of a missing character (its UTF-8 bytes); false when
+  // byte_fallback is off or one of them is not in the vocab.
+  bool add_fallback(std::string_view character, BpeScratch& scratch) const;
 
   StringIdMap vocab_;
   std::vector<std::string> id_to_token_;
   std::vector<bool> has_id_;
   PairMap<Merge> merges_;
+  std::vector<std::pair<TokenId, TokenId>> merge_list_;
+  std::array<int64_t, 256> fallback_ids_{};  // id of "<0xNN>" for each byte, or -1
   std::array<int64_t, 256> byte_ids_{};  // id of each byte's byte-level character, or -1
   StringIdMap raw_vocab_;                // raw-byte spelling of tokens, for ignore_merges
   std::optional<TokenId> unk_id_;

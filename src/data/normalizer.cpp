@@ -103,22 +103,6 @@ void strip_accents(std::string& text) {
   text = std::move(out);
 }
 
-Status replace(std::string& text, const NormalizerStep& step, RegexScratch& scratch) {
-  std::vector<Span> matches;
-  OSP_TRY(step.pattern.find_all(text, scratch, matches));
-  if (matches.empty()) return {};
-  std::string out;
-  size_t last = 0;
-  for (const Span& m : matches) {
-    out.append(text, last, m.begin - last);
-    out += step.content;
-    last = m.end;
-  }
-  out.append(text, last, std::string::npos);
-  text = std::move(out);
-  return {};
-}
-
 }  // namespace
 
 Status Normalizer::apply(std::string& text, RegexScratch& scratch) const {
@@ -140,7 +124,7 @@ Status Normalizer::apply(std::string& text, RegexScratch& scratch) const {
         strip_accents(text);
         break;
       case NormalizerKind::kReplace:
-        OSP_TRY(replace(text, step, scratch));
+        OSP_TRY(step.pattern.replace_all(text, step.content, scratch));
         break;
       case NormalizerKind::kPrepend:
         if (!text.empty()) text.insert(0, step.content);

@@ -15,8 +15,9 @@ struct Cut {
 };
 
 // Turns matches into the alternating list of gaps and matches, applies the behaviour, and
-// appends the kept, non-empty parts of piece to out.
-void apply_split(std::string_view piece, const std::vector<Span>& matches, SplitBehavior behavior,
+// appends the kept, non-empty parts of piece to out. Returns whether the first part appended
+// starts at offset 0 of piece.
+bool apply_split(std::string_view piece, const std::vector<Span>& matches, SplitBehavior behavior,
                  bool invert, Pieces& out) {
   std::vector<Cut> cuts;
   cuts.reserve(matches.size() * 2 + 1);
@@ -71,19 +72,62 @@ void apply_split(std::string_view piece, const std::vector<Span>& matches, Split
       std::reverse(kept.begin(), kept.end());
       break;
   }
+  bool first_at_zero = false, first = true;
   for (const Cut& c : kept)
-    if (!c.is_match && c.end > c.begin) out.add(piece.substr(c.begin, c.end - c.begin));
+    if (!c.is_match && c.end > c.begin) {
+      if (first) first_at_zero = c.begin == 0;
+      first = false;
+      out.add(piece.substr(c.begin, c.end - c.begin));
+    }
+  return first_at_zero;
 }
 
+// Metaspace: spaces become the replacement, which the prepend scheme may put in front; then,
+// with split, a new piece starts at every replacement.
+Status metaspace(const PreTokenizerStep& step, std::string_view piece, bool at_origin,
+                 Pieces& out, PreTokenizeScratch& scratch) {
+  std::string& text = scratch.mapped;
+  text.clear();
+  // The library replaces first, then prepends unless the piece starts with the replacement.
+  const bool scheme = step.prepend == PrependScheme::kAlways ||
+                      (step.prepend == PrependScheme::kFirst && at_origin);
+  if (scheme && !piece.starts_with(' ') && !piece.starts_with(step.replacement))
+    text = step.replacement;
+  for (const char c : piece) {
+    if (c == ' ')
+      text += step.replacement;
+    else
+      text.push_back(c);
+  }
+  if (!step.metaspace_split) {
+    out.add(text);
+    return {};
+  }
+  scratch.matches.clear();
+  OSP_TRY(step.regex.find_all(text, scratch.regex, scratch.matches));
+  apply_split(text, scratch.matches, SplitBehavior::kMergedWithNext, false, out);
+  return {};
+}
+
+// at_origin: in's first piece starts at offset 0 of the input; on return, whether out's does.
 Status apply_step(const PreTokenizerStep& step, bool map_bytes, const Pieces& in, Pieces& out,
-                  PreTokenizeScratch& scratch) {
+                  PreTokenizeScratch& scratch, bool& at_origin) {
   out.clear();
+  bool out_at_origin = false;
   for (size_t i = 0; i < in.size(); ++i) {
     std::string_view piece = in.piece(i);
+    const bool piece_at_origin = i == 0 && at_origin;
     if (step.kind == PreTokenizerStep::Kind::kSplit) {
       scratch.matches.clear();
       OSP_TRY(step.regex.find_all(piece, scratch.regex, scratch.matches));
-      apply_split(piece, scratch.matches, step.behavior, step.invert, out);
+      const size_t before = out.size();
+      const bool at_zero = apply_split(piece, scratch.matches, step.behavior, step.invert, out);
+      if (before == 0 && out.size() > 0) out_at_origin = piece_at_origin && at_zero;
+      continue;
+    }
+    if (out.size() == 0) out_at_origin = piece_at_origin;  // these never drop a piece's start
+    if (step.kind == PreTokenizerStep::Kind::kMetaspace) {
+      OSP_TRY(metaspace(step, piece, piece_at_origin, out, scratch));
       continue;
     }
     // ByteLevel: optional prefix space, optional GPT-2 split, then the byte mapping.
@@ -114,12 +158,14 @@ Status apply_step(const PreTokenizerStep& step, bool map_bytes, const Pieces& in
     out.spans.resize(first_new);
     for (size_t k = 0; k < mapped.size(); ++k) out.add(mapped.piece(k));
   }
+  at_origin = out_at_origin;
   return {};
 }
 
 }  // namespace
 
-Status PreTokenizer::split(std::string_view text, Pieces& out, PreTokenizeScratch& scratch) const {
+Status PreTokenizer::split(std::string_view text, Pieces& out, PreTokenizeScratch& scratch,
+                          bool at_origin) const {
   if (text.empty()) return {};
   if (steps_.empty()) {
     out.add(text);
@@ -130,7 +176,7 @@ Status PreTokenizer::split(std::string_view text, Pieces& out, PreTokenizeScratc
   for (size_t s = 0; s < steps_.size(); ++s) {
     const bool last = s + 1 == steps_.size();
     const bool map_bytes = !last;  // the last ByteLevel's mapping is left to the model
-    OSP_TRY(apply_step(steps_[s], map_bytes, current, scratch.swap, scratch));
+    OSP_TRY(apply_step(steps_[s], map_bytes, current, scratch.swap, scratch, at_origin));
     std::swap(current, scratch.swap);
   }
   for (size_t i = 0; i < current.size(); ++i) out.add(current.piece(i));

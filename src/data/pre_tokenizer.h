@@ -1,4 +1,5 @@
-// Pre-tokenizers of tokenizer.json (formats.md §4.4): ByteLevel, Split, Digits, in sequence. They
+// Pre-tokenizers of tokenizer.json (formats.md §4.4): ByteLevel, Split, Digits, Metaspace, in
+// sequence. They
 // cut normalized text into pieces; BPE then runs on each piece on its own.
 #pragma once
 #include <string>
@@ -19,14 +20,20 @@ inline constexpr std::string_view kLlama3Pattern =
 
 enum class SplitBehavior { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext, kContiguous };
 
+// Metaspace's prepend_scheme: when the replacement is put before a piece that lacks it.
+enum class PrependScheme { kAlways, kFirst, kNever };
+
 struct PreTokenizerStep {
-  enum class Kind { kByteLevel, kSplit };
+  enum class Kind { kByteLevel, kSplit, kMetaspace };
   Kind kind = Kind::kSplit;
   bool add_prefix_space = false;  // ByteLevel
   bool use_regex = false;         // ByteLevel: split with kGpt2Pattern first
-  Regex regex;                    // Split pattern, or the GPT-2 regex for ByteLevel
+  Regex regex;  // Split pattern, the GPT-2 regex for ByteLevel, the replacement for Metaspace
   SplitBehavior behavior = SplitBehavior::kIsolated;
   bool invert = false;
+  std::string replacement;  // Metaspace: what spaces become (one character, UTF-8)
+  PrependScheme prepend = PrependScheme::kAlways;
+  bool metaspace_split = true;  // Metaspace: split before each replacement
 };
 
 // Pieces of text: spans into one buffer, so splitting allocates nothing in steady state.
@@ -59,6 +66,7 @@ class PreTokenizer {
  public:
   void add(PreTokenizerStep step) { steps_.push_back(std::move(step)); }
   bool empty() const { return steps_.empty(); }
+  const std::vector<PreTokenizerStep>& steps() const { return steps_; }
 
   // True when the last step is a ByteLevel: its byte-to-character mapping is then left to the
   // BPE model, which looks bytes up directly (same result, no 2x text expansion).
@@ -66,8 +74,10 @@ class PreTokenizer {
     return !steps_.empty() && steps_.back().kind == PreTokenizerStep::Kind::kByteLevel;
   }
 
-  // Cuts text (valid UTF-8) into pieces, appended to out. Empty pieces are dropped.
-  Status split(std::string_view text, Pieces& out, PreTokenizeScratch& scratch) const;
+  // Cuts text (valid UTF-8) into pieces, appended to out. Empty pieces are dropped. at_origin:
+  // text starts at offset 0 of the input (Metaspace's "first" scheme prepends only there).
+  Status split(std::string_view text, Pieces& out, PreTokenizeScratch& scratch,
+               bool at_origin = true) const;
 
  private:
   std::vector<PreTokenizerStep> steps_;

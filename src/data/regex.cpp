@@ -117,6 +117,22 @@ Status Regex::find_all(std::string_view text, RegexScratch& scratch, std::vector
   return {};
 }
 
+Status Regex::replace_all(std::string& text, std::string_view content, RegexScratch& scratch) const {
+  std::vector<Span> matches;
+  OSP_TRY(find_all(text, scratch, matches));
+  if (matches.empty()) return {};
+  std::string out;
+  size_t last = 0;
+  for (const Span& m : matches) {
+    out.append(text, last, m.begin - last);
+    out += content;
+    last = m.end;
+  }
+  out.append(text, last, std::string::npos);
+  text = std::move(out);
+  return {};
+}
+
 bool Regex::matches_at_start(std::string_view text, RegexScratch& scratch) const {
   const int rc =
       pcre2_match(code_.get(), reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0,

@@ -48,6 +48,9 @@ class Regex {
   // on by one character. text must be valid UTF-8. Fails only when PCRE2 gives up (match limits).
   Status find_all(std::string_view text, RegexScratch& scratch, std::vector<Span>& out) const;
 
+  // Replaces every match (find_all's) in text by content: the Replace normalizer and decoder.
+  Status replace_all(std::string& text, std::string_view content, RegexScratch& scratch) const;
+
   // Whether the pattern matches at the very start of text (for one-character class tests).
   bool matches_at_start(std::string_view text, RegexScratch& scratch) const;
 

@@ -3,7 +3,6 @@
 // post-processor (formats.md §4.10).
 #include "data/tokenizer.h"
 
-#include "data/byte_level.h"
 #include "data/utf8.h"
 
 namespace osp::data {
@@ -42,8 +41,27 @@ std::optional<TokenId> Tokenizer::eos_id() const {
   return std::nullopt;
 }
 
+SpecialIds Tokenizer::special_ids() const {
+  const auto named = [&](std::initializer_list<const char*> names) -> std::optional<TokenId> {
+    for (const char* name : names) {
+      const AddedToken* t = added_.find_content(name);
+      if (t != nullptr && t->special) return t->id;
+    }
+    return std::nullopt;
+  };
+  SpecialIds ids;
+  ids.add_bos = !template_prefix_.empty();
+  ids.add_eos = !template_suffix_.empty();
+  ids.bos = ids.add_bos ? std::optional(template_prefix_.front())
+                        : named({"<s>", "<|begin_of_text|>", "<bos>"});
+  ids.eos = ids.add_eos ? std::optional(template_suffix_.back()) : eos_id();
+  ids.pad = named({"<pad>", "<|pad|>", "[PAD]"});
+  if (const auto& unk = model_.options().unk_token) ids.unk = model_.token_to_id(*unk);
+  return ids;
+}
+
 std::string Tokenizer::decode(std::span<const TokenId> ids, bool skip_special_tokens) const {
-  std::vector<std::string_view> tokens;
+  std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (const TokenId id : ids) {
     std::string_view token;
@@ -57,35 +75,9 @@ std::string Tokenizer::decode(std::span<const TokenId> ids, bool skip_special_to
       continue;
     }
     if (skip_special_tokens && added_.is_special(token)) continue;
-    tokens.push_back(token);
+    tokens.emplace_back(token);
   }
-  if (byte_level_decoders_ == 0) {
-    // No decoder: the library joins the tokens with spaces; an empty decoder Sequence with "".
-    std::string joined;
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      if (i > 0 && !has_decoder_) joined.push_back(' ');
-      joined.append(tokens[i]);
-    }
-    return joined;
-  }
-  // ByteLevel decoder: each token's characters back to bytes, or the token's own UTF-8 when it
-  // has a character outside the byte map; then the bytes as UTF-8 with U+FFFD repairs.
-  std::string bytes;
-  for (const std::string_view token : tokens) {
-    const size_t mark = bytes.size();
-    if (!byte_level_to_bytes(token, bytes)) {
-      bytes.resize(mark);
-      bytes.append(token);
-    }
-  }
-  std::string text = utf8_repair(bytes);
-  // A further ByteLevel step in a decoder Sequence sees the one decoded string as its token.
-  for (int k = 1; k < byte_level_decoders_; ++k) {
-    std::string again;
-    if (!byte_level_to_bytes(text, again)) again = text;
-    text = utf8_repair(again);
-  }
-  return text;
+  return decoder_.decode(std::move(tokens));
 }
 
 Encoder::Encoder(const Tokenizer& tokenizer, bool special_tokens_as_text)
@@ -109,9 +101,9 @@ void Encoder::encode_piece(std::string_view piece, std::vector<TokenId>& out) {
   cache_.emplace(std::string(piece), std::vector<TokenId>(out.begin() + first, out.end()));
 }
 
-Status Encoder::encode_plain(std::string_view text, std::vector<TokenId>& out) {
+Status Encoder::encode_plain(std::string_view text, bool at_origin, std::vector<TokenId>& out) {
   pieces_.clear();
-  OSP_TRY(tok_->pre_tokenizer_.split(text, pieces_, pre_));
+  OSP_TRY(tok_->pre_tokenizer_.split(text, pieces_, pre_, at_origin));
   for (size_t i = 0; i < pieces_.size(); ++i) encode_piece(pieces_.piece(i), out);
   return {};
 }
@@ -137,8 +129,9 @@ Status Encoder::encode(std::string_view text, std::vector<TokenId>& out, bool ad
       OSP_TRY(tok_->normalizer_.apply(normalized_, pre_.regex));
       part = normalized_;
     }
+    const bool at_origin = raw.begin == 0;
     if (!added.has_tokens(true)) {
-      OSP_TRY(encode_plain(part, out));
+      OSP_TRY(encode_plain(part, at_origin, out));
       continue;
     }
     normalized_segments_.clear();
@@ -147,7 +140,8 @@ Status Encoder::encode(std::string_view text, std::vector<TokenId>& out, bool ad
       if (seg.token >= 0)
         out.push_back(static_cast<TokenId>(seg.token));
       else
-        OSP_TRY(encode_plain(part.substr(seg.begin, seg.end - seg.begin), out));
+        OSP_TRY(encode_plain(part.substr(seg.begin, seg.end - seg.begin),
+                             at_origin && seg.begin == 0, out));
     }
   }
   if (add_special_tokens)

@@ -18,10 +18,18 @@
 #include "core/result.h"
 #include "data/added_vocabulary.h"
 #include "data/bpe_model.h"
+#include "data/decoder.h"
 #include "data/normalizer.h"
 #include "data/pre_tokenizer.h"
 
 namespace osp::data {
+
+// The special tokens a model runtime needs, from the post-processor where it says (the token it
+// puts before / after one sequence) and from the usual names otherwise.
+struct SpecialIds {
+  std::optional<TokenId> bos, eos, pad, unk;
+  bool add_bos = false, add_eos = false;  // encoding with special tokens adds them
+};
 
 class Tokenizer {
  public:
@@ -43,8 +51,16 @@ class Tokenizer {
   uint32_t vocab_size() const { return vocab_size_; }
   // The end-of-document token: the first special added token among the usual names, if any.
   std::optional<TokenId> eos_id() const;
+  // BOS/EOS/PAD/UNK as exporters write them (see SpecialIds).
+  SpecialIds special_ids() const;
   const AddedVocabulary& added() const { return added_; }
   const BpeModel& model() const { return model_; }
+  const Normalizer& normalizer() const { return normalizer_; }
+  const PreTokenizer& pre_tokenizer() const { return pre_tokenizer_; }
+  const Decoder& decoder() const { return decoder_; }
+  // The ids the post-processor puts before and after one sequence.
+  const std::vector<TokenId>& template_prefix() const { return template_prefix_; }
+  const std::vector<TokenId>& template_suffix() const { return template_suffix_; }
   // 64-bit FNV-1a of the file's JSON re-serialized compactly with sorted keys: equal for files
   // that differ only in formatting or key order.
   uint64_t hash() const { return hash_; }
@@ -59,8 +75,7 @@ class Tokenizer {
   Normalizer normalizer_;
   PreTokenizer pre_tokenizer_;
   BpeModel model_;
-  bool has_decoder_ = false;
-  int byte_level_decoders_ = 0;           // ByteLevel steps in the decoder chain
+  Decoder decoder_;
   std::vector<TokenId> template_prefix_;  // post-processor ids around one sequence
   std::vector<TokenId> template_suffix_;
   uint32_t vocab_size_ = 0;
@@ -84,7 +99,8 @@ class Encoder {
   size_t dropped_characters() const { return bpe_.dropped; }
 
  private:
-  Status encode_plain(std::string_view text, std::vector<TokenId>& out);
+  // at_origin: text starts at offset 0 of the input (see PreTokenizer::split).
+  Status encode_plain(std::string_view text, bool at_origin, std::vector<TokenId>& out);
   void encode_piece(std::string_view piece, std::vector<TokenId>& out);
 
   const Tokenizer* tok_;

@@ -7,6 +7,7 @@
 #include "data/file_util.h"
 #include "data/json_fields.h"
 #include "data/tokenizer.h"
+#include "data/utf8.h"
 
 namespace osp::data {
 
@@ -56,6 +57,19 @@ Result<Regex> pattern_of(const Json& j, const std::string& where) {
   return regex;
 }
 
+// The pattern and content of a Replace (the normalizer and the decoder have the same fields).
+Status replace_of(const Json& j, const std::string& where, Regex& pattern, std::string& content) {
+  auto pattern_json = json_fields::required(j, "pattern", where);
+  if (!pattern_json) return pattern_json.error();
+  auto regex = pattern_of(**pattern_json, where + ".pattern");
+  if (!regex) return regex.error();
+  auto text = get_string(j, "content", where);
+  if (!text) return text.error();
+  pattern = std::move(regex).value();
+  content = std::move(text).value();
+  return {};
+}
+
 Result<SplitBehavior> behavior_of(const Json& j, const std::string& where) {
   static const std::map<std::string, SplitBehavior> kNames = {
       {"Removed", SplitBehavior::kRemoved},
@@ -69,6 +83,50 @@ Result<SplitBehavior> behavior_of(const Json& j, const std::string& where) {
   if (it == kNames.end())
     return make_error("{}.behavior '{}' is not a known behavior", where, *name);
   return it->second;
+}
+
+// A field holding exactly one character (the library's serde `char`).
+Result<char32_t> get_char(const Json& j, const char* key, const std::string& where) {
+  auto text = get_string(j, key, where);
+  if (!text) return text.error();
+  char32_t cp = 0;
+  if (text->empty() || utf8_decode(*text, 0, &cp) != static_cast<int>(text->size()))
+    return make_error("{}.{}: {} must be exactly one character", where, key, Json(*text).dump());
+  return cp;
+}
+
+// Metaspace's fields, shared by the pre-tokenizer and the decoder. The legacy add_prefix_space
+// false means the "never" scheme, and contradicts any other, as in the library.
+Result<PreTokenizerStep> metaspace_of(const Json& j, const std::string& where) {
+  PreTokenizerStep step;
+  step.kind = PreTokenizerStep::Kind::kMetaspace;
+  auto replacement = get_char(j, "replacement", where);
+  if (!replacement) return replacement.error();
+  utf8_append(step.replacement, *replacement);
+  step.regex = Regex::compile(step.replacement, true).value();
+  if (const Json* v = member(j, "prepend_scheme"); v != nullptr) {
+    static const std::map<std::string, PrependScheme> kSchemes = {
+        {"always", PrependScheme::kAlways},
+        {"first", PrependScheme::kFirst},
+        {"never", PrependScheme::kNever}};
+    const auto it = v->is_string() ? kSchemes.find(v->get<std::string>()) : kSchemes.end();
+    if (it == kSchemes.end())
+      return make_error("{}.prepend_scheme: {} is not one of \"always\", \"first\", \"never\"",
+                        where, v->dump());
+    step.prepend = it->second;
+  }
+  auto prefix = get_bool_or(j, "add_prefix_space", where, true);
+  if (!prefix) return prefix.error();
+  if (!*prefix) {
+    if (step.prepend != PrependScheme::kNever)
+      return make_error("{}.add_prefix_space: false does not match prepend_scheme (\"never\")",
+                        where);
+    step.prepend = PrependScheme::kNever;
+  }
+  auto split = get_bool_or(j, "split", where, true);
+  if (!split) return split.error();
+  step.metaspace_split = *split;
+  return step;
 }
 
 Status sequence_depth_ok(int depth, const std::string& where) {
@@ -88,13 +146,21 @@ Status TokenizerLoader::model(const Json& j, Tokenizer& tok) {
     if (!d->is_number() || d->get<double>() != 0.0)
       return make_error("model.dropout must be null: BPE dropout (random merges) is not supported");
   }
-  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
-    if (const Json* v = member(j, key); v != nullptr && !v->is_null())
-      return make_error("model.{} is not supported (byte-level BPE has none)", key);
+  // transformers' GPT-2 and Qwen2 conversions write "" here, which the library treats as none.
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+    const Json* v = member(j, key);
+    if (v == nullptr || v->is_null()) continue;
+    if (!v->is_string()) return make_error("model.{}: must be a string or null", key);
+    if (!v->get<std::string>().empty())
+      return make_error(
+          "model.{}: {} is not supported (osp reads byte-level and SentencePiece-style BPE, "
+          "which have none)",
+          key, v->dump());
+  }
+  BpeOptions options;
   auto byte_fallback = get_bool_or(j, "byte_fallback", "model", false);
   if (!byte_fallback) return byte_fallback.error();
-  if (*byte_fallback) return make_error("model.byte_fallback = true is not supported");
-  BpeOptions options;
+  options.byte_fallback = *byte_fallback;
   if (const Json* unk = member(j, "unk_token"); unk != nullptr && !unk->is_null()) {
     if (!unk->is_string()) return make_error("model.unk_token must be a string or null");
     options.unk_token = unk->get<std::string>();
@@ -182,13 +248,8 @@ Status TokenizerLoader::normalizer(const Json& j, const std::string& where, int 
     if (!right) return right.error();
     step.kind = NormalizerKind::kStrip, step.strip_left = *left, step.strip_right = *right;
   } else if (*type == "Replace") {
-    auto pattern_json = json_fields::required(j, "pattern", where);
-    if (!pattern_json) return pattern_json.error();
-    auto regex = pattern_of(**pattern_json, where + ".pattern");
-    if (!regex) return regex.error();
-    auto content = get_string(j, "content", where);
-    if (!content) return content.error();
-    step.kind = NormalizerKind::kReplace, step.pattern = *regex, step.content = *content;
+    OSP_TRY(replace_of(j, where, step.pattern, step.content));
+    step.kind = NormalizerKind::kReplace;
   } else if (*type == "Prepend") {
     auto prepend = get_string(j, "prepend", where);
     if (!prepend) return prepend.error();
@@ -245,9 +306,13 @@ Status TokenizerLoader::pre_tokenizer(const Json& j, const std::string& where, i
     // One match per numeric character; Contiguous then joins runs, as the library's Digits does.
     step.regex = Regex::compile(R"(\p{N})").value();
     step.behavior = *individual ? SplitBehavior::kIsolated : SplitBehavior::kContiguous;
+  } else if (*type == "Metaspace") {
+    auto metaspace = metaspace_of(j, where);
+    if (!metaspace) return metaspace.error();
+    step = std::move(metaspace).value();
   } else {
     return make_error(
-        "{} type '{}' is not supported (osp reads ByteLevel, Split, Digits and "
+        "{} type '{}' is not supported (osp reads ByteLevel, Split, Digits, Metaspace and "
         "Sequence)",
         where, *type);
   }
@@ -333,11 +398,7 @@ Status TokenizerLoader::decoder(const Json& j, const std::string& where, int dep
   OSP_TRY(sequence_depth_ok(depth, where));
   auto type = get_type(j, where);
   if (!type) return type.error();
-  tok.has_decoder_ = true;
-  if (*type == "ByteLevel") {
-    ++tok.byte_level_decoders_;
-    return {};
-  }
+  tok.decoder_.set_present();
   if (*type == "Sequence") {
     auto list = json_fields::required(j, "decoders", where);
     if (!list) return list.error();
@@ -346,8 +407,41 @@ Status TokenizerLoader::decoder(const Json& j, const std::string& where, int dep
       OSP_TRY(decoder((**list)[i], fmt::format("{}.decoders[{}]", where, i), depth + 1, tok));
     return {};
   }
-  return make_error("{} type '{}' is not supported (osp reads ByteLevel and Sequence)", where,
-                    *type);
+  DecoderStep step;
+  using Kind = DecoderStep::Kind;
+  if (*type == "ByteLevel") {
+    step.kind = Kind::kByteLevel;
+  } else if (*type == "ByteFallback") {
+    step.kind = Kind::kByteFallback;
+  } else if (*type == "Fuse") {
+    step.kind = Kind::kFuse;
+  } else if (*type == "Strip") {
+    auto content = get_char(j, "content", where);
+    if (!content) return content.error();
+    auto start = json_fields::get_uint(j, "start", where);
+    if (!start) return start.error();
+    auto stop = json_fields::get_uint(j, "stop", where);
+    if (!stop) return stop.error();
+    step.kind = Kind::kStrip, step.character = *content;
+    step.start = static_cast<size_t>(*start), step.stop = static_cast<size_t>(*stop);
+  } else if (*type == "Replace") {
+    OSP_TRY(replace_of(j, where, step.pattern, step.content));
+    step.kind = Kind::kReplace;
+  } else if (*type == "Metaspace") {
+    auto metaspace = metaspace_of(j, where);
+    if (!metaspace) return metaspace.error();
+    char32_t replacement = 0;
+    utf8_decode(metaspace->replacement, 0, &replacement);
+    step.kind = Kind::kMetaspace, step.character = replacement;
+    step.first_drops_meta = metaspace->prepend != PrependScheme::kNever;
+  } else {
+    return make_error(
+        "{} type '{}' is not supported (osp reads ByteLevel, ByteFallback, Fuse, Strip, Replace, "
+        "Metaspace and Sequence)",
+        where, *type);
+  }
+  tok.decoder_.add(std::move(step));
+  return {};
 }
 
 // Ids are assigned the way the tokenizers library assigns them on load (an added token keeps

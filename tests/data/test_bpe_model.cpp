@@ -94,6 +94,39 @@ TEST(BpeModel, UnknownCharacters) {
   EXPECT_EQ(load(j).encode("xy").value(), (std::vector<TokenId>{0}));
 }
 
+// The tokenizers library's merge_word: a missing character becomes the <0xNN> tokens of its
+// UTF-8 bytes when all exist, else unk; a pending unk is not flushed by a byte-fallback hit.
+TEST(BpeModel, ByteFallback) {
+  // 0 <unk>, 1 a, 2 <0xC3>, 3 <0xA9> (é = C3 A9), 4 <0x78> (x); ü = C3 BC has no <0xBC>.
+  Json j = tiny({"<unk>", "a", "<0xC3>", "<0xA9>", "<0x78>", "<0xc3>"}, {});
+  j["model"]["byte_fallback"] = true;
+  EXPECT_EQ(load(j).encode("a\u00e9x").value(), (std::vector<TokenId>{1, 2, 3, 4}));
+  EXPECT_EQ(load(j).encode("\u00fc").value(), (std::vector<TokenId>{}));  // no unk: dropped
+  j["model"]["unk_token"] = "<unk>";
+  EXPECT_EQ(load(j).encode("\u00fc").value(), (std::vector<TokenId>{0}));
+  // ü is unknown (pending), é falls back to bytes, then a flushes the pending unk.
+  EXPECT_EQ(load(j).encode("\u00fc\u00e9a").value(), (std::vector<TokenId>{2, 3, 0, 1}));
+  j["model"]["fuse_unk"] = true;
+  EXPECT_EQ(load(j).encode("\u00fc\u00fc\u00e9").value(), (std::vector<TokenId>{2, 3, 0}));
+}
+
+TEST(Tokenizer, DecoderChainsLikeTheLibrary) {
+  Json j = tiny({"\u2581a", "b", "<0xC3>", "<0xA9>", "<0xFF>", "\u2581"}, {});
+  j["decoder"] = {{"type", "Sequence"},
+                  {"decoders",
+                   {{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}}, {"content", " "}},
+                    {{"type", "ByteFallback"}},
+                    {{"type", "Fuse"}},
+                    {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}};
+  const Tokenizer tok = load(j);
+  EXPECT_EQ(tok.decode(std::vector<TokenId>{0, 2, 3, 1, 0}), "a\u00e9b a");
+  EXPECT_EQ(tok.decode(std::vector<TokenId>{2, 4, 1}), "\uFFFD\uFFFDb");  // one U+FFFD per byte
+  j["decoder"] = {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"prepend_scheme", "always"}};
+  EXPECT_EQ(load(j).decode(std::vector<TokenId>{5, 0, 0}), " a a");  // the first token loses its ▁
+  j["decoder"]["prepend_scheme"] = "never";
+  EXPECT_EQ(load(j).decode(std::vector<TokenId>{5, 0}), "  a");
+}
+
 TEST(BpeModel, IgnoreMergesTakesWholeVocabEntries) {
   Json j = tiny({"a", "b", "c", "abc"}, {});
   EXPECT_EQ(tokens_of(load(j), "abc"), (Strings{"a", "b", "c"}));

@@ -88,16 +88,76 @@ TEST(TokenizerMalformed, RefusedWithTheReason) {
       {"merge not text", [](Json& j) { j["model"]["merges"][0] = 42; }, "model.merges[0] must be"},
       {"merge forms mixed", [](Json& j) { j["model"]["merges"].push_back("a b"); }, "mixes"},
       {"dropout", [](Json& j) { j["model"]["dropout"] = 0.1; }, "dropout"},
-      {"byte fallback", [](Json& j) { j["model"]["byte_fallback"] = true; }, "byte_fallback"},
+      {"byte fallback not bool", [](Json& j) { j["model"]["byte_fallback"] = "yes"; },
+       "model.byte_fallback must be true or false"},
       {"subword prefix", [](Json& j) { j["model"]["continuing_subword_prefix"] = "##"; },
-       "continuing_subword_prefix"},
+       "model.continuing_subword_prefix: \"##\" is not supported"},
+      {"word suffix", [](Json& j) { j["model"]["end_of_word_suffix"] = "</w>"; },
+       "model.end_of_word_suffix: \"</w>\" is not supported"},
+      {"word suffix not text", [](Json& j) { j["model"]["end_of_word_suffix"] = 3; },
+       "model.end_of_word_suffix: must be a string or null"},
       {"unk missing", [](Json& j) { j["model"]["unk_token"] = "<unk>"; },
        "unk_token '<unk>' is not in the vocab"},
-      {"metaspace",
+      {"metaspace no replacement",
+       [](Json& j) { j["pre_tokenizer"] = {{"type", "Metaspace"}}; },
+       "pre_tokenizer.replacement is missing"},
+      {"metaspace two characters",
+       [](Json& j) { j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "__"}}; },
+       "pre_tokenizer.replacement: \"__\" must be exactly one character"},
+      {"metaspace empty replacement",
+       [](Json& j) { j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", ""}}; },
+       "must be exactly one character"},
+      {"metaspace scheme",
        [](Json& j) {
-         j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "_"}};
+         j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "_"}, {"prepend_scheme", "First"}};
        },
-       "pre_tokenizer type 'Metaspace' is not supported"},
+       "pre_tokenizer.prepend_scheme: \"First\" is not one of"},
+      {"metaspace prefix contradicts scheme",
+       [](Json& j) {
+         j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "_"}, {"add_prefix_space", false}};
+       },
+       "pre_tokenizer.add_prefix_space: false does not match prepend_scheme"},
+      {"metaspace split not bool",
+       [](Json& j) {
+         j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "_"}, {"split", 1}};
+       },
+       "pre_tokenizer.split must be true or false"},
+      {"unknown pre-tokenizer",
+       [](Json& j) { j["pre_tokenizer"] = {{"type", "Whitespace"}}; },
+       "pre_tokenizer type 'Whitespace' is not supported"},
+      {"strip decoder two characters",
+       [](Json& j) {
+         j["decoder"] = {{"type", "Strip"}, {"content", "ab"}, {"start", 1}, {"stop", 0}};
+       },
+       "decoder.content: \"ab\" must be exactly one character"},
+      {"strip decoder negative",
+       [](Json& j) {
+         j["decoder"] = {{"type", "Strip"}, {"content", " "}, {"start", -1}, {"stop", 0}};
+       },
+       "decoder.start must be a non-negative integer"},
+      {"strip decoder no stop",
+       [](Json& j) { j["decoder"] = {{"type", "Strip"}, {"content", " "}, {"start", 1}}; },
+       "decoder.stop is missing"},
+      {"replace decoder pattern",
+       [](Json& j) {
+         j["decoder"] = {{"type", "Sequence"},
+                         {"decoders", {{{"type", "Fuse"}},
+                                       {{"type", "Replace"}, {"pattern", {{"Glob", "*"}}}, {"content", ""}}}}};
+       },
+       "decoder.decoders[1].pattern must be"},
+      {"replace decoder no content",
+       [](Json& j) {
+         j["decoder"] = {{"type", "Replace"}, {"pattern", {{"String", "_"}}}};
+       },
+       "decoder.content is missing"},
+      {"metaspace decoder scheme",
+       [](Json& j) {
+         j["decoder"] = {{"type", "Metaspace"}, {"replacement", "_"}, {"prepend_scheme", 3}};
+       },
+       "decoder.prepend_scheme: 3 is not one of"},
+      {"ctc decoder",
+       [](Json& j) { j["decoder"] = {{"type", "CTC"}}; },
+       "decoder type 'CTC' is not supported"},
       {"pre-tokenizer no type",
        [](Json& j) {
          j["pre_tokenizer"] = {{"add_prefix_space", true}};
@@ -201,11 +261,11 @@ TEST(TokenizerMalformed, MissingFileIsNamed) {
   EXPECT_NE(tok.error().message.find("/nonexistent/dir/tokenizer.json"), std::string::npos);
 }
 
-TEST(TokenizerMalformed, RandomCorruptionNeverCrashes) {
-  const std::string& base = valid_json();
+// Random edits of base; whatever is accepted must encode and decode without trouble.
+void corrupt_many(const std::string& base, int trials) {
   std::mt19937_64 rng(std::random_device{}());
   int accepted = 0;
-  for (int trial = 0; trial < 400; ++trial) {
+  for (int trial = 0; trial < trials; ++trial) {
     std::string text = base;
     const int edits = 1 + static_cast<int>(rng() % 4);
     for (int e = 0; e < edits; ++e) {
@@ -229,14 +289,46 @@ TEST(TokenizerMalformed, RandomCorruptionNeverCrashes) {
     auto tok = Tokenizer::from_json(text, "fuzz.json");
     if (tok.ok()) {
       ++accepted;
-      // Whatever was accepted must encode and decode without trouble.
-      auto ids = tok->encode("Hello, world! 123 <|endoftext|> caf\u00e9");
+      auto ids = tok->encode("Hello, world! 123 <|endoftext|> caf\u00e9 \u2581 \U0001F600");
       if (ids.ok()) (void)tok->decode(*ids);
+      const std::vector<TokenId> odd = {0, 300, 5, 280, 279, 1u << 20};
+      (void)tok->decode(odd);
     } else {
       EXPECT_EQ(tok.error().message.rfind("fuzz.json: ", 0), 0u) << tok.error().message;
     }
   }
-  RecordProperty("accepted", accepted);
+  ::testing::Test::RecordProperty("accepted", accepted);
+}
+
+// The valid tokenizer in SentencePiece style: <0xNN> tokens, byte_fallback, Metaspace and the
+// Llama-2 decoder chain, so that corruptions hit the newer fields too.
+std::string sentencepiece_style_json() {
+  Json j = Json::parse(valid_json());
+  Json& vocab = j["model"]["vocab"];
+  for (int b = 0; b < 256; ++b) vocab[fmt::format("<0x{:02X}>", b)] = vocab.size();
+  vocab["\u2581"] = vocab.size();
+  j["model"]["byte_fallback"] = true;
+  j["model"]["fuse_unk"] = true;
+  j["model"]["continuing_subword_prefix"] = "";
+  j["added_tokens"] = Json::array();
+  j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\u2581"},
+                        {"prepend_scheme", "first"}, {"split", true}};
+  j["decoder"] = {{"type", "Sequence"},
+                  {"decoders",
+                   {{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}}, {"content", " "}},
+                    {{"type", "ByteFallback"}},
+                    {{"type", "Fuse"}},
+                    {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 1}},
+                    {{"type", "Metaspace"}, {"replacement", "\u2581"}}}}};
+  return j.dump();
+}
+
+TEST(TokenizerMalformed, RandomCorruptionNeverCrashes) { corrupt_many(valid_json(), 400); }
+
+TEST(TokenizerMalformed, SentencePieceStyleCorruptionNeverCrashes) {
+  auto tok = Tokenizer::from_json(sentencepiece_style_json(), "spm.json");
+  ASSERT_TRUE(tok.ok()) << tok.error().message;
+  corrupt_many(sentencepiece_style_json(), 400);
 }
 
 }  // namespace
