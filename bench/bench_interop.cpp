@@ -78,7 +78,7 @@ int run(int64_t layers, const fs::path& dir, bool emb_proj) {
   for (auto type : {io::GgufExportType::kF16, io::GgufExportType::kQ8_0}) {
     const fs::path out = dir / "m.gguf";
     t0 = Clock::now();
-    auto notes = io::export_gguf(plain, out, {type, std::nullopt, "bench"});
+    auto notes = io::export_gguf(plain, out, {type, std::nullopt, "bench", std::nullopt});
     if (!notes) return fmt::print(stderr, "{}\n", notes.error().message), 1;
     row(type == io::GgufExportType::kF16 ? "export gguf f16" : "export gguf q8_0", fs::file_size(out), seconds_since(t0));
     fs::remove(out);

@@ -9,10 +9,12 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/model_tokenizer.h"
 #include "eval/eval_data.h"
 #include "eval/kurtosis.h"
 #include "eval/perplexity.h"
@@ -49,12 +51,25 @@ int64_t cap_at_context(int64_t n, const model::ModelConfig& c, const char* what)
   return c.context;
 }
 
-Result<std::vector<int32_t>> eval_tokens(const EvalOptions& o, uint64_t max_tokens) {
-  return eval::load_eval_tokens({o.data, o.split, o.tokenizer, max_tokens});
+// A shards folder's split as stored, or a text file encoded with the model's tokenizer.
+Result<std::vector<int32_t>> read_tokens(const EvalOptions& o, const io::LoadedModel& m, const std::string& path,
+                                         const std::string& split, uint64_t max_tokens) {
+  std::optional<data::Tokenizer> tok;
+  std::error_code ec;
+  if (!fs::is_directory(path, ec) && fs::exists(path, ec)) {
+    auto t = tokenizer_for_model(o.model, m, o.tokenizer);
+    if (!t) return t.error();
+    tok = std::move(*t);
+  }
+  return eval::load_eval_tokens({path, split, tok ? &*tok : nullptr, max_tokens});
+}
+
+Result<std::vector<int32_t>> eval_tokens(const EvalOptions& o, const io::LoadedModel& m, uint64_t max_tokens) {
+  return read_tokens(o, m, o.data, o.split, max_tokens);
 }
 
 // GPTQ calibration stream: --calib, else the train split of a shards --data (never its val split).
-Result<std::vector<int32_t>> calib_tokens(const EvalOptions& o) {
+Result<std::vector<int32_t>> calib_tokens(const EvalOptions& o, const io::LoadedModel& m) {
   std::string path = o.calib;
   std::error_code ec;
   if (path.empty()) {
@@ -62,7 +77,7 @@ Result<std::vector<int32_t>> calib_tokens(const EvalOptions& o) {
       return make_error("--weights gptq with a text --data needs --calib (calibration data, not the evaluation text)");
     path = o.data;
   }
-  return eval::load_eval_tokens({path, o.calib_split, o.tokenizer, 0});
+  return read_tokens(o, m, path, o.calib_split, 0);
 }
 
 eval::ProgressFn window_progress(const char* what) {
@@ -101,7 +116,7 @@ Result<Loaded> load_for_ppl(EvalOptions& o) {
   if (!m) return m.error();
   o.window = cap_at_context(o.window, m->config, "window");
   const uint64_t max = o.max_windows > 0 ? uint64_t(o.max_windows * o.window) : 0;
-  auto t = eval_tokens(o, max);
+  auto t = eval_tokens(o, *m, max);
   if (!t) return t.error();
   return Loaded{std::move(*m), std::move(*t)};
 }
@@ -147,7 +162,7 @@ int cmd_quant(EvalOptions o) {
   s.rotate = *rot, s.weights = *wm;
   std::vector<int32_t> calib;
   if (s.weights == quant::WeightMethod::kGptq && s.w_bits < 16) {
-    auto c = calib_tokens(o);
+    auto c = calib_tokens(o, l->model);
     if (!c) return fail(c.error().message);
     calib = std::move(*c);
   }
@@ -164,15 +179,22 @@ int cmd_table(EvalOptions o) {
   if (!l) return fail(l.error().message);
   std::vector<int32_t> calib;
   std::string calib_error;
-  if (auto c = calib_tokens(o); c) calib = std::move(*c);
+  if (auto c = calib_tokens(o, l->model); c) calib = std::move(*c);
   else calib_error = c.error().message;
   ops::Context ctx = ops::Context::cpu();
-  struct Row { const char* name; bool quant; quant::Rotate rot; quant::WeightMethod wm; };
-  const Row rows[] = {{"FP (16-16-16)", false, quant::Rotate::kNone, quant::WeightMethod::kRtn},
-                      {"RTN", true, quant::Rotate::kNone, quant::WeightMethod::kRtn},
-                      {"+ FFN Had", true, quant::Rotate::kFfn, quant::WeightMethod::kRtn},
-                      {"+ GPTQ", true, quant::Rotate::kFfn, quant::WeightMethod::kGptq},
-                      {"+ QuaRot", true, quant::Rotate::kFull, quant::WeightMethod::kGptq}};
+  // split: which of W, A, KV the row quantizes (the others stay at 16 bits), RTN without rotation:
+  // where the 4-bit error of the RTN row comes from.
+  enum Split { kAll, kW, kA, kKv };
+  struct Row { std::string name; bool quant; quant::Rotate rot; quant::WeightMethod wm; Split split; };
+  const std::vector<Row> rows = {
+      {"FP (16-16-16)", false, quant::Rotate::kNone, quant::WeightMethod::kRtn, kAll},
+      {"RTN", true, quant::Rotate::kNone, quant::WeightMethod::kRtn, kAll},
+      {"+ FFN Had", true, quant::Rotate::kFfn, quant::WeightMethod::kRtn, kAll},
+      {"+ GPTQ", true, quant::Rotate::kFfn, quant::WeightMethod::kGptq, kAll},
+      {"+ QuaRot", true, quant::Rotate::kFull, quant::WeightMethod::kGptq, kAll},
+      {fmt::format("W{}A16KV16", o.w_bits), true, quant::Rotate::kNone, quant::WeightMethod::kRtn, kW},
+      {fmt::format("W16A{}KV16", o.a_bits), true, quant::Rotate::kNone, quant::WeightMethod::kRtn, kA},
+      {fmt::format("W16A16KV{}", o.kv_bits), true, quant::Rotate::kNone, quant::WeightMethod::kRtn, kKv}};
   nlohmann::json out = nlohmann::json::array();
   std::vector<std::pair<std::string, std::string>> lines;
   for (const Row& row : rows) {
@@ -182,7 +204,12 @@ int cmd_table(EvalOptions o) {
     } else {
       quant::PtqSettings s = ptq_settings(o, l->model.config);
       s.rotate = row.rot, s.weights = row.wm;
-      auto r = run_ppl(ctx, l->model, o, l->tokens, row.quant ? &s : nullptr, calib, row.name);
+      if (row.split != kAll) {
+        s.w_bits = row.split == kW ? o.w_bits : 16;
+        s.a_bits = row.split == kA ? o.a_bits : 16;
+        s.kv_bits = row.split == kKv ? o.kv_bits : 16;
+      }
+      auto r = run_ppl(ctx, l->model, o, l->tokens, row.quant ? &s : nullptr, calib, row.name.c_str());
       cell = r ? fmt::format("{:.2f}", r->ppl) : "n/a: " + r.error().message;
       out.push_back({{"row", row.name}, {"ppl", r ? nlohmann::json(r->ppl) : nlohmann::json(nullptr)}});
     }
@@ -195,6 +222,7 @@ int cmd_table(EvalOptions o) {
   fmt::print("perplexity at W{}A{}KV{} ({} windows of {})\n", o.w_bits, o.a_bits,
              o.kv_bits, int64_t(l->tokens.size()) / o.window, o.window);
   for (const auto& [name, cell] : lines) fmt::print("  {:<14} {}\n", name, cell);
+  fmt::print("  (the last three rows quantize one of W, A, KV alone, RTN without rotation)\n");
   return 0;
 }
 
@@ -204,7 +232,7 @@ int cmd_kurtosis(EvalOptions o) {
   auto m = io::load_model(o.model);
   if (!m) return fail(m.error().message);
   o.width = cap_at_context(o.width, m->config, "width");
-  auto t = eval_tokens(o, uint64_t(o.rows * o.width));
+  auto t = eval_tokens(o, *m, uint64_t(o.rows * o.width));
   if (!t) return fail(t.error().message);
   const auto w = model::LlamaWeights<float>::bind(m->table, m->params.data());
   const auto t0 = std::chrono::steady_clock::now();
@@ -235,10 +263,10 @@ int cmd_kurtosis(EvalOptions o) {
 }
 
 void add_common(CLI::App* cmd, EvalOptions& o) {
-  cmd->add_option("model", o.model, "Model file, checkpoint folder or run folder")->required();
+  cmd->add_option("model", o.model, "Model file, GGUF, checkpoint, run or Hugging Face folder")->required();
   cmd->add_option("--data", o.data, "Prepared shards folder or a text file")->required();
   cmd->add_option("--split", o.split, "Split of a shards folder (default val)");
-  cmd->add_option("--tokenizer", o.tokenizer, "tokenizer.json to encode a text --data");
+  cmd->add_option("--tokenizer", o.tokenizer, "tokenizer.json or GGUF to encode a text --data (default: the model's)");
   cmd->add_flag("--json", o.json, "Print JSON for machines");
 }
 
@@ -279,12 +307,14 @@ void register_eval(CLI::App& app, CommandRun& run) {
   qu->add_option("--window", o->window, "Window length (default 2048, capped at the context)");
   qu->add_option("--max-windows", o->max_windows, "Use only the first N windows (0 = all)");
   qu->callback([o, &run] { run = [o] { return cmd_quant(*o); }; });
-  CLI::App* ta = ev->add_subcommand("table", "The paper's rows: FP, RTN, + FFN Had, + GPTQ, + QuaRot");
+  CLI::App* ta = ev->add_subcommand("table", "The paper's rows (FP, RTN, + FFN Had, + GPTQ, + QuaRot) and the W/A/KV split of RTN");
   add_common(ta, *o);
   add_quant(ta, *o, false);
   ta->add_option("--window", o->window, "Window length (default 2048, capped at the context)");
   ta->add_option("--max-windows", o->max_windows, "Use only the first N windows (0 = all)");
   ta->callback([o, &run] { run = [o] { return cmd_table(*o); }; });
+  register_eval_logits(*ev, run);
+  register_eval_outliers(*ev, run);
 }
 
 }  // namespace osp::cli

@@ -7,11 +7,13 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/export_vocab.h"
+#include "cli/model_tokenizer.h"
+#include "data/tokenizer.h"
 #include "io/gguf_export.h"
 #include "io/hf_export.h"
 #include "model/fold.h"
 #include "io/model_file.h"
-#include "io/tokenizer_vocab.h"
 
 namespace osp::cli {
 namespace {
@@ -26,24 +28,31 @@ int fail(const std::string& message) {
   return 1;
 }
 
-// The tokenizer to include: --tokenizer, else the one next to the run's training data.
-std::optional<std::filesystem::path> tokenizer_for(const ExportOptions& o) {
-  if (!o.tokenizer.empty()) return std::filesystem::path(o.tokenizer);
-  auto found = io::find_training_tokenizer(o.model);
-  if (found) fmt::print("tokenizer: {} (found automatically; --tokenizer overrides)\n", found->string());
-  return found;
-}
-
 int run_export(const ExportOptions& o, bool gguf) {
   auto m = io::load_model(o.model);
   if (!m) return fail(m.error().message);
   ops::Context ctx = ops::Context::cpu();
   const model::PlainLlama plain = model::fold_to_plain_llama(ctx, m->config, m->params.data());
+  // --tokenizer, else the model's own (a GGUF's keys, an HF folder's, the run's training data's).
+  auto text = find_model_tokenizer(o.model, *m, o.tokenizer);
+  if (!text) return fail(text.error().message);
   for (const auto& n : plain.notices) fmt::print("note: {}\n", n);
   if (gguf) {
     auto type = io::parse_gguf_export_type(o.type);
     if (!type) return fail(fmt::format("--type {} is not one of f32, f16, bf16, q8_0, q4_0", o.type));
-    auto notices = io::export_gguf(plain, o.out, {*type, tokenizer_for(o), o.name});
+    io::GgufExportOptions options{*type, std::nullopt, o.name, std::nullopt};
+    if (*text) {  // read by the tokenizer that encodes, not re-parsed by io
+      const std::string& source = (*text)->source;
+      options.tokenizer = source;
+      auto tok = data::Tokenizer::from_json((*text)->json, source);
+      if (!tok) return fail(tok.error().message);
+      std::vector<std::string> notes;
+      auto vocab = gguf_vocab(*tok, source, notes);
+      if (!vocab) return fail(vocab.error().message);
+      for (const auto& n : notes) fmt::print("note: {}\n", n);
+      options.vocab = std::move(vocab).value();
+    }
+    auto notices = io::export_gguf(plain, o.out, options);
     if (!notices) return fail(notices.error().message);
     for (const auto& n : *notices) fmt::print("note: {}\n", n);
     fmt::print("wrote {} ({}, {} tensors)\n", o.out, o.type, plain.tensors.size());
@@ -55,7 +64,7 @@ int run_export(const ExportOptions& o, bool gguf) {
   else if (o.dtype == "f32") opt.dtype = io::SafetensorsDType::kF32;
   else return fail(fmt::format("--dtype {} is not one of bf16, f16, f32", o.dtype));
   opt.shard_bytes = o.shard_bytes;
-  opt.tokenizer = tokenizer_for(o);
+  if (*text) opt.tokenizer_json = (*text)->json, opt.tokenizer_source = (*text)->source;
   auto report = io::export_hf(plain, o.out, opt);
   if (!report) return fail(report.error().message);
   for (const auto& n : report->notices) fmt::print("note: {}\n", n);
@@ -71,17 +80,17 @@ void register_export(CLI::App& app, CommandRun& run) {
   CLI::App* exp = app.add_subcommand("export", "Export a model as a Hugging Face folder or a GGUF file");
   exp->require_subcommand(1);
   CLI::App* hf = exp->add_subcommand("hf", "Write a Hugging Face LlamaForCausalLM folder");
-  hf->add_option("CHECKPOINT", o->model, "Model file, checkpoint, run or HF folder")->required();
+  hf->add_option("CHECKPOINT", o->model, "Model file, GGUF, checkpoint, run or HF folder")->required();
   hf->add_option("OUT_DIR", o->out, "Folder to write")->required();
   hf->add_option("--dtype", o->dtype, "Storage dtype: bf16, f16 or f32")->capture_default_str();
-  hf->add_option("--tokenizer", o->tokenizer, "tokenizer.json to include (default: the run's)");
+  hf->add_option("--tokenizer", o->tokenizer, "tokenizer.json or GGUF to include (default: the model's own)");
   hf->add_option("--shard-bytes", o->shard_bytes, "Tensor bytes per file before sharding")->capture_default_str();
   hf->callback([o, &run] { run = [o] { return run_export(*o, false); }; });
   CLI::App* gg = exp->add_subcommand("gguf", "Write a GGUF llama file (llama.cpp)");
-  gg->add_option("CHECKPOINT", o->model, "Model file, checkpoint, run or HF folder")->required();
+  gg->add_option("CHECKPOINT", o->model, "Model file, GGUF, checkpoint, run or HF folder")->required();
   gg->add_option("OUT", o->out, "GGUF file to write")->required();
   gg->add_option("--type", o->type, "Tensor type: f32, f16, bf16, q8_0 or q4_0")->capture_default_str();
-  gg->add_option("--tokenizer", o->tokenizer, "tokenizer.json to embed (default: the run's)");
+  gg->add_option("--tokenizer", o->tokenizer, "tokenizer.json or GGUF to embed (default: the model's own)");
   gg->add_option("--name", o->name, "general.name")->capture_default_str();
   gg->callback([o, &run] { run = [o] { return run_export(*o, true); }; });
 }

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "io/file_kind.h"
+#include "io/gguf_import.h"
 #include "io/gguf_reader.h"
 #include "io/hf_import.h"
 #include "io/model_file.h"
@@ -31,12 +33,6 @@ constexpr size_t kMaxJsonString = 4096;
 int fail(const std::string& message) {
   fmt::print(stderr, "osp info: {}\n", message);
   return 1;
-}
-
-bool is_gguf(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  char magic[4] = {};
-  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
 }
 
 // Invalid UTF-8 from a file becomes U+FFFD rather than an exception.
@@ -85,6 +81,9 @@ int info_gguf(const fs::path& p, bool json) {
   if (!r) return fail(r.error().message);
   uint64_t params = 0;
   for (const auto& t : r->tensors()) params += t.numel;
+  // The model osp reads from it, when it is one (every model command accepts the file).
+  const auto config = io::gguf_llama_config(*r);
+  const ojson config_json = config ? ojson::parse(model::model_config_to_json(*config).dump()) : ojson(nullptr);
   if (json) {
     ojson meta = ojson::object(), types = ojson::object(), tensors = ojson::array();
     for (const auto& kv : r->metadata()) {
@@ -96,7 +95,8 @@ int info_gguf(const fs::path& p, bool json) {
                          {"dtype", std::string(io::gguf_type_traits(uint32_t(t.type))->name)},
                          {"shape", shape_json(std::vector<uint64_t>(t.ne.rbegin(), t.ne.rend()))},
                          {"ne", shape_json(t.ne)}});
-    print_json({{"path", p.string()}, {"kind", "gguf"}, {"config", nullptr},
+    print_json({{"path", p.string()}, {"kind", "gguf"}, {"config", config_json},
+                {"model_problem", config ? ojson(nullptr) : ojson(config.error().message)},
                 {"gguf", {{"version", r->version()}, {"alignment", r->alignment()}}},
                 {"metadata", meta}, {"metadata_types", types}, {"tensors", tensors},
                 {"parameters", params}});
@@ -108,6 +108,8 @@ int info_gguf(const fs::path& p, bool json) {
   for (const auto& t : r->tensors())
     fmt::print("  {:<32} {:<5} [{}]\n", t.name, io::gguf_type_traits(uint32_t(t.type))->name, fmt::join(t.ne, ", "));
   fmt::print("parameters: {}\n", params);
+  if (config) fmt::print("osp model: {}\n", config_json.dump());
+  else fmt::print("not a model osp can run: {}\n", config.error().message);
   return 0;
 }
 
@@ -218,7 +220,11 @@ int run_info(const std::string& target, bool json) {
   std::error_code ec;
   if (!fs::exists(p, ec)) return fail(fmt::format("{}: no such file or folder", target));
   if (fs::is_directory(p, ec)) return io::is_hf_llama_dir(p) ? info_hf(p, json) : info_osp_dir(p, json);
-  return is_gguf(p) ? info_gguf(p, json) : info_safetensors(p, json);
+  const io::FileKind kind = io::sniff_file_kind(p);
+  if (kind == io::FileKind::kGguf) return info_gguf(p, json);
+  if (kind == io::FileKind::kSafetensors) return info_safetensors(p, json);
+  return fail(fmt::format("{}: is {}; osp info reads GGUF and safetensors files and model folders", target,
+                          io::file_kind_name(kind)));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
-// `osp tokenize` and `osp detokenize`: text to token ids and back with a tokenizer.json.
+// `osp tokenize` and `osp detokenize`: text to token ids and back with a tokenizer.json, a GGUF's
+// tokenizer keys, or the tokenizer that came with a model (--model).
 //   osp tokenize --tokenizer data/demo/tokenizer.json --input notes.txt --json
+//   osp tokenize --model SmolLM2-135M-Instruct.Q4_1.gguf --input notes.txt
 //   echo "15496 995" | osp detokenize --tokenizer data/demo/tokenizer.json
 #include <fmt/format.h>
 
@@ -7,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_tokenizer.h"
 #include "data/file_util.h"
 #include "data/tokenizer.h"
+#include "io/file_kind.h"
 
 namespace osp::cli {
 namespace {
@@ -16,7 +20,7 @@ namespace {
 using data::TokenId;
 
 struct TokenizeOptions {
-  std::string tokenizer;
+  std::string tokenizer, model;
   std::string input;  // empty: stdin
   bool json = false;
   bool jsonl = false;
@@ -66,8 +70,18 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// --tokenizer FILE (tokenizer.json or GGUF), or the tokenizer of --model.
+Result<data::Tokenizer> tokenizer_of(const TokenizeOptions& o) {
+  if (o.tokenizer.empty() == o.model.empty()) return make_error("give exactly one of --tokenizer FILE and --model MODEL");
+  if (!o.tokenizer.empty()) return load_tokenizer_file(o.tokenizer);
+  if (io::sniff_file_kind(o.model) == io::FileKind::kGguf) return load_tokenizer_file(o.model);  // no need to decode weights
+  auto m = io::load_model(o.model);
+  if (!m) return m.error();
+  return tokenizer_for_model(o.model, *m, "");
+}
+
 int run_tokenize(const TokenizeOptions& o) {
-  auto tok = data::Tokenizer::load(o.tokenizer);
+  auto tok = tokenizer_of(o);
   if (!tok) return fail(tok.error().message);
   for (const auto& notice : tok->notices())
     fmt::print(stderr, "osp: notice: {}: {}\n", o.tokenizer, notice);
@@ -126,7 +140,7 @@ Result<std::vector<TokenId>> parse_ids(std::string_view text, const data::Tokeni
 }
 
 int run_detokenize(const TokenizeOptions& o) {
-  auto tok = data::Tokenizer::load(o.tokenizer);
+  auto tok = tokenizer_of(o);
   if (!tok) return fail(tok.error().message);
   auto input = read_input(o.input);
   if (!input) return fail(input.error().message);
@@ -155,7 +169,8 @@ int run_detokenize(const TokenizeOptions& o) {
 void register_tokenize(CLI::App& app, CommandRun& run) {
   auto o = std::make_shared<TokenizeOptions>();
   CLI::App* tok = app.add_subcommand("tokenize", "Print the token ids of a text (a file or stdin)");
-  tok->add_option("--tokenizer", o->tokenizer, "tokenizer.json to use")->required();
+  tok->add_option("--tokenizer", o->tokenizer, "tokenizer.json or GGUF to use");
+  tok->add_option("--model", o->model, "Use the tokenizer that came with this model (GGUF, HF folder, osp run)");
   tok->add_option("--input", o->input, "Text file to encode (default: stdin)");
   tok->add_flag("--json", o->json, "Print the ids as a JSON list");
   tok->add_flag(
@@ -169,7 +184,8 @@ void register_tokenize(CLI::App& app, CommandRun& run) {
 
   CLI::App* detok =
       app.add_subcommand("detokenize", "Print the text of token ids (a file or stdin)");
-  detok->add_option("--tokenizer", o->tokenizer, "tokenizer.json to use")->required();
+  detok->add_option("--tokenizer", o->tokenizer, "tokenizer.json or GGUF to use");
+  detok->add_option("--model", o->model, "Use the tokenizer that came with this model (GGUF, HF folder, osp run)");
   detok->add_option("--input", o->input,
                     "File of ids separated by spaces, commas or newlines (default: stdin)");
   detok->add_flag("--skip-special-tokens", o->skip_special, "Leave special tokens out of the text");

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cli/model_tokenizer.h"
 #include "eval/kurtosis.h"
 #include "eval/perplexity.h"
 #include "core/atomic_file.h"
 #include "io/model_file.h"
 #include "model/forward_tap.h"
+#include "model/generate.h"
 #include "model/llama.h"
 #include "ops/row_stats.h"
 #include "quant/ptq.h"
@@ -45,6 +47,32 @@ Result<double> quantized_ppl(ops::Context& ctx, const io::LoadedModel& m, quant:
   auto r = eval::perplexity(ctx, q->model.config, q->model.weights(), tokens, window, q->tap.get());
   if (!r) return r.error();
   return r->ppl;
+}
+
+// The demo's prompt: plain English that the corpus (the King James Bible, Jane Austen) can continue.
+constexpr const char* kDemoPrompt = "It was a fine morning, and";
+
+// Greedy continuations of kDemoPrompt at FP and at W4A4KV4 RTN (what osp generate --w 4 --a 4
+// --kv 4 prints): {"prompt", "fp", "w4a4kv4"}.
+Result<nlohmann::json> continuations(ops::Context& ctx, const fs::path& run_dir, const io::LoadedModel& m) {
+  auto tok = tokenizer_for_model(run_dir, m, "");
+  if (!tok) return tok.error();
+  auto prompt = tok->encode(kDemoPrompt, /*add_special_tokens=*/true);
+  if (!prompt) return prompt.error();
+  model::GenerateSettings g;
+  g.max_tokens = std::min<int64_t>(40, m.config.context - int64_t(prompt->size()));
+  g.sampling.temperature = 0;
+  if (auto eos = tok->eos_id()) g.eos = int32_t(*eos);
+  const std::vector<int32_t> ids(prompt->begin(), prompt->end());
+  auto text = [&](const model::GenerateResult& r) {
+    return tok->decode(std::vector<data::TokenId>(r.tokens.begin(), r.tokens.end()));
+  };
+  const auto w = model::LlamaWeights<float>::bind(m.table, const_cast<float*>(m.params.data()));
+  const auto fp = model::generate<float>(ctx, m.config, w, ids, g, nullptr, {});
+  auto q = quant::prepare_ptq(ctx, m.config, m.table, m.params.data(), quant::PtqSettings{}, {});
+  if (!q) return q.error();
+  const auto q4 = model::generate<float>(ctx, q->model.config, q->model.weights(), ids, g, q->tap.get(), {});
+  return nlohmann::json{{"prompt", kDemoPrompt}, {"fp", text(fp)}, {"w4a4kv4", text(q4)}};
 }
 
 }  // namespace
@@ -85,6 +113,9 @@ Result<DemoResult> evaluate_demo_run(const DemoVariant& v, const fs::path& run_d
                       {"per_state_kurtosis", nlohmann::json::array()},           // token protocol
                       {"per_state_kurtosis_sequence", nlohmann::json::array()},
                       {"last_state_channel_max", tap.max()}, {"eval_tokens", tokens.size()}, {"window", window}};
+  auto continued = continuations(ctx, run_dir, *m);
+  if (!continued) return continued.error();
+  j["continuation"] = *continued;
   for (const auto& s : kt->states) j["per_state_kurtosis"].push_back(s.kurtosis);
   for (const auto& s : ks->states) j["per_state_kurtosis_sequence"].push_back(s.kurtosis);
   const std::string text = j.dump(2) + "\n";

@@ -21,7 +21,8 @@ struct DemoResult {
 // Loads the run's latest checkpoint and measures, on the validation split: perplexity at
 // 16-16-16 and at W4A4KV4 (RTN, and RTN with the FFN online Hadamard), excess kurtosis in the
 // token and sequence protocols, per-state kurtosis, max |act|/RMS and the per-channel max |act|
-// of the last hidden state. Writes RUN/eval.json.
+// of the last hidden state, and the greedy continuation of one prompt at FP and at W4A4KV4.
+// Writes RUN/eval.json.
 Result<DemoResult> evaluate_demo_run(const DemoVariant& variant, const std::filesystem::path& run_dir,
                                      const data::TokenDataset& val, const std::string& command);
 

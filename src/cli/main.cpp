@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   osp::cli::register_import(app, run);
   osp::cli::register_info(app, run);
   osp::cli::register_report(app, run);
+  osp::cli::register_generate(app, run);
 
   CLI11_PARSE(app, argc, argv);
   if (!run) {

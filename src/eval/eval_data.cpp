@@ -30,10 +30,9 @@ Result<std::vector<int32_t>> load_eval_tokens(const EvalDataSpec& spec) {
     out.assign(ids.begin(), ids.end());
     return out;
   }
-  if (spec.tokenizer.empty())
-    return make_error("{}: a text file needs --tokenizer TOKENIZER.json to be encoded", spec.path);
-  auto tok = data::Tokenizer::load(spec.tokenizer);
-  if (!tok) return tok.error();
+  if (spec.tokenizer == nullptr)
+    return make_error("{}: a text file needs a tokenizer to be encoded (--tokenizer)", spec.path);
+  const data::Tokenizer* tok = spec.tokenizer;
   std::ifstream in(spec.path, std::ios::binary);
   if (!in) return make_error("{}: cannot open for reading", spec.path);
   std::stringstream buf;

@@ -6,13 +6,14 @@
 #include <vector>
 
 #include "core/result.h"
+#include "data/tokenizer.h"
 
 namespace osp::eval {
 
 struct EvalDataSpec {
   std::string path;         // shards directory (holding manifest.json) or a text file
   std::string split = "val";  // split of a shards directory
-  std::string tokenizer;    // tokenizer.json for a text file; default: the shards' or none
+  const data::Tokenizer* tokenizer = nullptr;  // encodes a text file; unused for shards
   uint64_t max_tokens = 0;  // 0: all; otherwise the first max_tokens of the stream
 };
 

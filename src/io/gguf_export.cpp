@@ -51,30 +51,36 @@ void add_model_keys(GgufWriter& w, const model::ModelConfig& c, const GgufExport
   w.add_u32("llama.vocab_size", uint32_t(c.vocab));
 }
 
-Status add_tokenizer_keys(GgufWriter& w, const fs::path& path, int64_t vocab) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("{}: cannot open", path.string());
+Status add_tokenizer_keys(GgufWriter& w, TokenizerVocab v, const std::string& file, int64_t vocab) {
+  if (v.pre.empty())
+    return make_error("{}: {}; llama.cpp would tokenize differently, so it is not exported", file, v.pre_problem);
+  OSP_TRY(pad_tokenizer_vocab(v, vocab, file));
+  std::vector<int32_t> types;
+  for (auto t : v.types) types.push_back(int32_t(t));
+  w.add_string("tokenizer.ggml.model", "gpt2");
+  w.add_string("tokenizer.ggml.pre", v.pre);
+  w.add_string_array("tokenizer.ggml.tokens", v.tokens);
+  w.add_i32_array("tokenizer.ggml.token_type", types);
+  w.add_string_array("tokenizer.ggml.merges", v.merges);
+  if (v.bos) w.add_u32("tokenizer.ggml.bos_token_id", uint32_t(*v.bos));
+  if (v.eos) w.add_u32("tokenizer.ggml.eos_token_id", uint32_t(*v.eos));
+  if (v.unk) w.add_u32("tokenizer.ggml.unknown_token_id", uint32_t(*v.unk));
+  if (v.pad) w.add_u32("tokenizer.ggml.padding_token_id", uint32_t(*v.pad));
+  w.add_bool("tokenizer.ggml.add_bos_token", v.add_bos);
+  w.add_bool("tokenizer.ggml.add_eos_token", v.add_eos);
+  return {};
+}
+
+Status add_tokenizer_keys(GgufWriter& w, const GgufExportOptions& opt, int64_t vocab) {
+  const std::string file = opt.tokenizer ? opt.tokenizer->string() : std::string("tokenizer");
+  if (opt.vocab) return add_tokenizer_keys(w, *opt.vocab, file, vocab);
+  std::ifstream in(*opt.tokenizer, std::ios::binary);
+  if (!in) return make_error("{}: cannot open", file);
   std::stringstream ss;
   ss << in.rdbuf();
-  auto v = read_tokenizer_vocab(ss.str(), path.string());
+  auto v = read_tokenizer_vocab(ss.str(), file);
   if (!v) return v.error();
-  if (v->pre.empty())
-    return make_error("{}: {}; llama.cpp would tokenize differently, so it is not exported", path.string(), v->pre_problem);
-  OSP_TRY(pad_tokenizer_vocab(*v, vocab, path.string()));
-  std::vector<int32_t> types;
-  for (auto t : v->types) types.push_back(int32_t(t));
-  w.add_string("tokenizer.ggml.model", "gpt2");
-  w.add_string("tokenizer.ggml.pre", v->pre);
-  w.add_string_array("tokenizer.ggml.tokens", v->tokens);
-  w.add_i32_array("tokenizer.ggml.token_type", types);
-  w.add_string_array("tokenizer.ggml.merges", v->merges);
-  if (v->bos) w.add_u32("tokenizer.ggml.bos_token_id", uint32_t(*v->bos));
-  if (v->eos) w.add_u32("tokenizer.ggml.eos_token_id", uint32_t(*v->eos));
-  if (v->unk) w.add_u32("tokenizer.ggml.unknown_token_id", uint32_t(*v->unk));
-  if (v->pad) w.add_u32("tokenizer.ggml.padding_token_id", uint32_t(*v->pad));
-  w.add_bool("tokenizer.ggml.add_bos_token", v->add_bos);
-  w.add_bool("tokenizer.ggml.add_eos_token", v->add_eos);
-  return {};
+  return add_tokenizer_keys(w, std::move(v).value(), file, vocab);
 }
 
 }  // namespace
@@ -126,7 +132,7 @@ Result<std::vector<std::string>> export_gguf(const model::PlainLlama& m, const f
   std::vector<std::string> notices;
   GgufWriter w;
   add_model_keys(w, c, opt);
-  if (opt.tokenizer) OSP_TRY(add_tokenizer_keys(w, *opt.tokenizer, c.vocab));
+  if (opt.tokenizer || opt.vocab) OSP_TRY(add_tokenizer_keys(w, opt, c.vocab));
   else notices.push_back("no tokenizer given or found: the GGUF has no tokenizer keys (llama.cpp cannot run it)");
   const TypeChoice types = choice(opt.type);
   for (const auto& t : m.tensors) {

@@ -12,6 +12,7 @@
 
 #include "core/result.h"
 #include "io/gguf_format.h"
+#include "io/tokenizer_vocab.h"
 #include "model/fold.h"
 
 namespace osp::io {
@@ -24,6 +25,10 @@ struct GgufExportOptions {
   GgufExportType type = GgufExportType::kF16;
   std::optional<std::filesystem::path> tokenizer;  // tokenizer.json to embed
   std::string name = "osp";                        // general.name
+  // The tokenizer as the data module read it (osp export fills this, so that the GGUF's tokens,
+  // merges and BOS/EOS are what `osp tokenize` uses); when set, `tokenizer` only names it in
+  // messages. Unset: `tokenizer` is read with read_tokenizer_vocab.
+  std::optional<TokenizerVocab> vocab;
 };
 
 // Returns the notices (tensors written F16 for lack of 32-multiples, no tokenizer, ...).

@@ -96,26 +96,15 @@ Status write_tensors(const model::PlainLlama& m, const fs::path& dir, const HfEx
   return {};
 }
 
-Result<std::string> read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("{}: cannot open", path.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return make_error("{}: read failed", path.string());
-  return ss.str();
-}
-
-Status write_tokenizer(const fs::path& src, const model::PlainLlama& m, const fs::path& dir, HfSpecialIds& ids,
-                       HfExportReport& report) {
-  auto text = read_text(src);
-  if (!text) return text.error();
-  auto vocab = read_tokenizer_vocab(*text, src.string());
+Status write_tokenizer(const std::string& text, const std::string& src, const model::PlainLlama& m, const fs::path& dir,
+                       HfSpecialIds& ids, HfExportReport& report) {
+  auto vocab = read_tokenizer_vocab(text, src);
   if (!vocab) return vocab.error();
   if (int64_t(vocab->tokens.size()) > m.config.vocab)
-    return make_error("{}: the tokenizer has {} ids but the model's vocabulary only {}", src.string(),
+    return make_error("{}: the tokenizer has {} ids but the model's vocabulary only {}", src,
                       vocab->tokens.size(), m.config.vocab);
   ids = {vocab->bos, vocab->eos, vocab->pad};
-  OSP_TRY(write_file_atomically(dir / "tokenizer.json", std::as_bytes(std::span(text->data(), text->size()))));
+  OSP_TRY(write_file_atomically(dir / "tokenizer.json", std::as_bytes(std::span(text.data(), text.size()))));
   report.files.push_back(dir / "tokenizer.json");
   json tc = {{"tokenizer_class", "PreTrainedTokenizerFast"},
              {"model_max_length", m.config.context},
@@ -150,7 +139,7 @@ Result<HfExportReport> export_hf(const model::PlainLlama& m, const fs::path& dir
       fs::remove(e.path(), ec);
   }
   HfSpecialIds ids;
-  if (opt.tokenizer) OSP_TRY(write_tokenizer(*opt.tokenizer, m, dir, ids, report));
+  if (opt.tokenizer_json) OSP_TRY(write_tokenizer(*opt.tokenizer_json, opt.tokenizer_source, m, dir, ids, report));
   else report.notices.push_back("no tokenizer given or found: tokenizer files not written");
   OSP_TRY(write_tensors(m, dir, opt, report));
   OSP_TRY(write_json(dir / "config.json", hf_config_to_json(m.config, torch_dtype_name(opt.dtype), ids), report));

@@ -17,7 +17,8 @@ namespace osp::io {
 struct HfExportOptions {
   SafetensorsDType dtype = SafetensorsDType::kBF16;  // kBF16, kF16 or kF32
   uint64_t shard_bytes = 5'000'000'000;              // tensor bytes per file before sharding (§2.5)
-  std::optional<std::filesystem::path> tokenizer;    // a tokenizer.json to include
+  std::optional<std::string> tokenizer_json;         // tokenizer.json text to include, written as is
+  std::string tokenizer_source = "tokenizer.json";   // where it came from, for messages
 };
 
 struct HfExportReport {

@@ -115,6 +115,8 @@ Result<LoadedModel> load_hf_llama(const fs::path& dir, std::vector<std::string>*
 
   LoadedModel m{c, model::ParamTable(c), AlignedBuffer<float>(0), dir};
   m.params = AlignedBuffer<float>(m.table.total_elems());
+  if (fs::exists(dir / "tokenizer.json", ec)) m.tokenizer_file = dir / "tokenizer.json";
+  m.eos_id = hf->special.eos;
   std::vector<Located> sources;  // by parameter, in table order
   for (const auto& p : m.table.params()) {
     auto it = all.find(p.name);

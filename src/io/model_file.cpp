@@ -7,6 +7,8 @@
 #include <fstream>
 #include <vector>
 
+#include "io/file_kind.h"
+#include "io/gguf_import.h"
 #include "io/hf_import.h"
 #include "io/safetensors.h"
 
@@ -14,15 +16,17 @@ namespace osp::io {
 
 namespace fs = std::filesystem;
 constexpr const char* kConfigKey = "osp.model_config";
+constexpr const char* kTokenizerKey = "osp.tokenizer";
 
 Status save_model(const fs::path& file, const model::ModelConfig& config,
-                  const model::ParamTable& table, const float* params) {
+                  const model::ParamTable& table, const float* params, const std::string& tokenizer_json) {
   std::vector<SafetensorsTensor> tensors;
   for (const auto& p : table.params())
     tensors.push_back({p.name, SafetensorsDType::kF32, std::vector<uint64_t>(p.shape.begin(), p.shape.end()),
                        std::as_bytes(std::span<const float>(params + p.offset, size_t(p.numel)))});
   SafetensorsMetadata meta;
   meta[kConfigKey] = model::model_config_to_json(config).dump();
+  if (!tokenizer_json.empty()) meta[kTokenizerKey] = tokenizer_json;
   return write_safetensors(file, tensors, meta);
 }
 
@@ -39,6 +43,7 @@ Result<LoadedModel> load_model_file(const fs::path& file) {
   if (!config) return make_error("{}: {}", file.string(), config.error().message);
   LoadedModel m{*config, model::ParamTable(*config), AlignedBuffer<float>(0), file};
   m.params = AlignedBuffer<float>(m.table.total_elems());
+  if (const auto tok = meta.find(kTokenizerKey); tok != meta.end()) m.tokenizer_json = tok->second;
   for (const auto& p : m.table.params()) {
     const SafetensorsTensorInfo* info = reader->find(p.name);
     if (info == nullptr) return make_error("{}: tensor {} is missing", file.string(), p.name);
@@ -54,6 +59,17 @@ Result<LoadedModel> load_model_file(const fs::path& file) {
   return m;
 }
 
+Result<std::string> read_text_file(const fs::path& file) {
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (ec) return make_error("{}: cannot read ({})", file.string(), ec.message());
+  if (size > (256u << 20)) return make_error("{}: {} bytes is too large for a side file", file.string(), size);
+  std::ifstream in(file, std::ios::binary);
+  std::string text(size_t(size), '\0');
+  if (!in || !in.read(text.data(), std::streamsize(size))) return make_error("{}: cannot read", file.string());
+  return text;
+}
+
 Result<fs::path> latest_checkpoint(const fs::path& run_dir) {
   const fs::path latest = run_dir / "checkpoints" / "latest";
   std::ifstream in(latest);
@@ -67,8 +83,13 @@ Result<fs::path> latest_checkpoint(const fs::path& run_dir) {
 
 Result<LoadedModel> load_model(const fs::path& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) return make_error("{}: no such file or folder", path.string());
-  if (!fs::is_directory(path, ec)) return load_model_file(path);
+  const FileKind kind = sniff_file_kind(path);
+  if (kind == FileKind::kMissing) return make_error("{}: no such file or folder", path.string());
+  if (kind == FileKind::kGguf) return load_gguf_llama(path);
+  if (kind == FileKind::kSafetensors) return load_model_file(path);
+  if (kind != FileKind::kFolder)
+    return make_error("{}: is {}, not a model (osp reads osp/safetensors model files, GGUF files and model folders)",
+                      path.string(), file_kind_name(kind));
   if (is_hf_llama_dir(path)) return load_hf_llama(path);  // a Hugging Face Llama folder
   if (fs::exists(path / "model.safetensors", ec)) return load_model_file(path / "model.safetensors");
   auto ckpt = latest_checkpoint(path);

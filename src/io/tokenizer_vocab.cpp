@@ -1,4 +1,6 @@
-// Reading the export-relevant parts of a tokenizer.json (formats.md §3.9, §4).
+// Reading the export-relevant parts of a tokenizer.json (formats.md §3.9, §4). `osp export gguf`
+// fills TokenizerVocab from the data module's tokenizer instead (cli/cmd_export.cpp); this
+// reader remains for the HF exporter and io's own tests, and follows the same BOS/EOS rule.
 #include "io/tokenizer_vocab.h"
 
 #include <fmt/format.h>
@@ -90,15 +92,37 @@ Status place(TokenizerVocab& v, int64_t id, const std::string& token, GgufTokenT
   return {};
 }
 
-void read_post_processor(const json& pp, TokenizerVocab& v) {
+// The ids a TemplateProcessing puts before and after one sequence (a later processor in a
+// Sequence wraps the earlier ones), as data::Tokenizer reads them.
+void read_post_processor(const json& pp, std::vector<int64_t>& prefix, std::vector<int64_t>& suffix) {
   if (is_type(pp, "Sequence") && pp.contains("processors") && pp["processors"].is_array()) {
-    for (const auto& p : pp["processors"]) read_post_processor(p, v);
+    for (const auto& p : pp["processors"]) read_post_processor(p, prefix, suffix);
     return;
   }
-  if (!is_type(pp, "TemplateProcessing") || !pp.contains("single") || !pp["single"].is_array()) return;
-  const json& single = pp["single"];
-  if (!single.empty() && single.front().contains("SpecialToken")) v.add_bos = true;
-  if (single.size() > 1 && single.back().contains("SpecialToken")) v.add_eos = true;
+  if (!is_type(pp, "TemplateProcessing") || !pp.contains("single") || !pp["single"].is_array() ||
+      !pp.contains("special_tokens") || !pp["special_tokens"].is_object())
+    return;
+  std::vector<int64_t> before, after;
+  bool seen_sequence = false;
+  for (const auto& item : pp["single"]) {
+    if (!item.is_object()) return;
+    if (item.contains("Sequence")) {
+      seen_sequence = true;
+      continue;
+    }
+    if (!item.contains("SpecialToken") || !item["SpecialToken"].is_object()) return;
+    // A token without ids (a file the data module refuses) still counts as added, id unknown.
+    const json name = item["SpecialToken"].value("id", json());
+    const json* entry = name.is_string() && pp["special_tokens"].contains(name.get<std::string>())
+                            ? &pp["special_tokens"][name.get<std::string>()]
+                            : nullptr;
+    const json ids = entry != nullptr ? entry->value("ids", json()) : json();
+    auto& side = seen_sequence ? after : before;
+    if (!ids.is_array() || ids.empty()) side.push_back(-1);
+    for (const auto& id : ids) side.push_back(id.is_number_integer() ? id.get<int64_t>() : -1);
+  }
+  prefix.insert(prefix.begin(), before.begin(), before.end());
+  suffix.insert(suffix.end(), after.begin(), after.end());
 }
 
 }  // namespace
@@ -136,10 +160,6 @@ Result<TokenizerVocab> read_tokenizer_vocab(std::string_view text, std::string_v
   OSP_TRY(read_merges(model, v, file));
   v.eos = first_special(specials, {"<|endoftext|>", "</s>", "<|end_of_text|>", "<|eot_id|>", "<eos>"}, v.eos_token);
   v.bos = first_special(specials, {"<s>", "<|begin_of_text|>", "<bos>"}, v.bos_token);
-  if (!v.bos && v.eos) {  // GPT-2 / SmolLM convention (formats.md §2.2)
-    v.bos = v.eos;
-    v.bos_token = v.eos_token;
-  }
   v.pad = first_special(specials, {"<pad>", "<|pad|>", "[PAD]"}, v.pad_token);
   if (model.contains("unk_token") && model["unk_token"].is_string()) {
     const std::string unk = model["unk_token"].get<std::string>();
@@ -150,7 +170,18 @@ Result<TokenizerVocab> read_tokenizer_vocab(std::string_view text, std::string_v
         v.types[i] = GgufTokenType::kUnknown;
       }
   }
-  if (j.contains("post_processor")) read_post_processor(j["post_processor"], v);
+  // BOS/EOS are the tokens the post-processor adds, where it adds them (data::Tokenizer's rule).
+  std::vector<int64_t> prefix, suffix;
+  if (j.contains("post_processor")) read_post_processor(j["post_processor"], prefix, suffix);
+  const auto string_of = [&](int64_t id) -> std::optional<std::string> {
+    if (id >= 0 && size_t(id) < v.tokens.size()) return v.tokens[size_t(id)];
+    return std::nullopt;
+  };
+  v.add_bos = !prefix.empty();
+  v.add_eos = !suffix.empty();
+  if (v.add_bos && prefix.front() >= 0) v.bos = prefix.front(), v.bos_token = string_of(prefix.front());
+  if (v.add_eos && suffix.back() >= 0) v.eos = suffix.back(), v.eos_token = string_of(suffix.back());
+  apply_bos_convention(v);
   const json pre = j.value("pre_tokenizer", json());
   v.pre = pre_name(pre);
   if (v.pre.empty()) v.pre_problem = fmt::format("pre_tokenizer {} has no llama.cpp equivalent", pre.dump());
@@ -160,6 +191,13 @@ Result<TokenizerVocab> read_tokenizer_vocab(std::string_view text, std::string_v
     v.pre_problem = fmt::format("normalizer {} has no llama.cpp equivalent", j["normalizer"].dump());
   }
   return v;
+}
+
+void apply_bos_convention(TokenizerVocab& v) {
+  if (!v.bos && v.eos) {  // GPT-2 / SmolLM convention (formats.md §2.2)
+    v.bos = v.eos;
+    v.bos_token = v.eos_token;
+  }
 }
 
 Status pad_tokenizer_vocab(TokenizerVocab& v, int64_t vocab, std::string_view file) {

@@ -1,6 +1,8 @@
 // What exporters need from a tokenizer.json (formats.md §4): the tokens by id with their GGUF
 // types, the merges, the special ids, whether BOS/EOS are added, and llama.cpp's pre-tokenizer
-// name (§3.9). Read straight from the JSON so io does not depend on the data module.
+// name (§3.9). `osp export` fills it from data::Tokenizer (io may not depend on data), so the
+// file is parsed once, by the tokenizer that encodes; read_tokenizer_vocab is a JSON-only reader
+// for callers without one.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -28,6 +30,9 @@ struct TokenizerVocab {
 
 // Parses tokenizer.json text; `file` names it in messages. Refuses non-BPE models by name.
 Result<TokenizerVocab> read_tokenizer_vocab(std::string_view json_text, std::string_view file);
+
+// Where no BOS token exists, the EOS token stands for it (GPT-2 / SmolLM convention, §2.2).
+void apply_bos_convention(TokenizerVocab& v);
 
 // Pads the vocabulary to `vocab` entries with "[PAD<id>]" fillers of type unused (§3.9), or
 // refuses when the tokenizer has more ids than the model.

@@ -8,6 +8,9 @@
 //   auto [nll_sum, count] = model.loss(targets, b, t);
 //   model.backward(weights, grads, tokens, targets, b, t, 1.0 / count);   // grads +=
 //
+// Incremental decoding (kInference): forward_cached runs the next tokens of one sequence against
+// a KvCache (model/kv_cache.h) through the same layer code as forward.
+//
 // T is the type of the weights, gradients and fp32-side activations (float; double for gradient
 // checks). Precision::kBF16 (T = float only) is mixed precision (docs/engine.md): every GEMM reads
 // bf16 operands — bf16 copies of the weights, made by cast_weights once per optimizer step, and
@@ -20,6 +23,7 @@
 #include "core/tensor.h"
 #include "model/config.h"
 #include "model/forward_tap.h"
+#include "model/kv_cache.h"
 #include "model/params.h"
 #include "ops/context.h"
 #include "ops/rope.h"
@@ -27,6 +31,10 @@
 namespace osp::model {
 
 enum class ForwardMode { kTrain, kInference };
+
+// Which rows of a cached forward reach the head: every new token's, or only the last (generation
+// needs the next-token distribution only; the final norm and the head then run on one row).
+enum class CachedLogits { kAll, kLast };
 
 struct LossSum {
   double nll_sum = 0;   // Σ NLL over counted targets
@@ -45,6 +53,14 @@ class Llama {
   void cast_weights(const LlamaWeights<T>& w);
   // tokens (b, t) → logits (b·t, V). A tap, when given, observes or transforms (see forward_tap.h).
   void forward(const LlamaWeights<T>& w, const int32_t* tokens, int64_t b, int64_t t, ForwardTap* tap = nullptr);
+  // Incremental inference (kInference, one sequence): tokens (t) at positions cache.length() ..
+  // cache.length()+t−1 attend to every cached position and to each other causally; their keys and
+  // values (after the tap) are appended to the cache. logits() then holds (t, V), or (1, V) for the
+  // last token with CachedLogits::kLast. Needs t ≤ max_seq and cache.length() + t ≤ its capacity.
+  // The tap sees only the new rows, which is the full forward's behaviour for the per-token and
+  // per-head quantizers (every row is quantized on its own).
+  void forward_cached(const LlamaWeights<T>& w, const int32_t* tokens, int64_t t, KvCache<T>& cache,
+                      ForwardTap* tap = nullptr, CachedLogits logits = CachedLogits::kAll);
   // Cross-entropy of the last forward's logits against targets (b, t); keeps what backward needs.
   LossSum loss(const int32_t* targets, int64_t b, int64_t t);
   // Adds ∂(loss_scale · Σ NLL)/∂θ into grads. Needs kTrain and the matching forward + loss.
@@ -78,6 +94,10 @@ class Llama {
     TensorView act;        // (N, F) compute dtype: silu(gate)·up = down_proj input
   };
   void plan(int64_t max_batch, int64_t max_seq);
+  // The forward body shared by forward (cache null) and forward_cached.
+  void run_forward(const LlamaWeights<T>& w, const int32_t* tokens, int64_t b, int64_t t, ForwardTap* tap,
+                   KvCache<T>* cache, CachedLogits logits);
+  void run_head(const LlamaWeights<T>& w, int64_t n, int64_t head_rows, ForwardTap* tap);
   // A weight matrix as the GEMMs read it: the master (fp32) or its bf16 copy.
   TensorView weight(const LlamaWeights<T>& w, const T* p, int64_t rows, int64_t cols) const;
   TensorView gain(const T* p) const;  // (D) or () for SSNorm

@@ -17,12 +17,23 @@ void activation_row_stats(Context& ctx, TensorView kurtosis, TensorView max_rati
   OSP_DISPATCH(ctx, activation_row_stats, ctx, kurtosis, max_ratio, max_channel, x);
 }
 
+namespace {
+void expect_column_reduce(Context& ctx, TensorView out, TensorView x, const char* op) {
+  detail::expect_on(ctx, x, op, "x");
+  detail::expect_dtype(x, {DType::kF32}, op, "x");
+  detail::expect_dtype(out, {DType::kF64}, op, "output");
+  detail::expect_numel(out, x.cols(), op, "output");
+}
+}  // namespace
+
 void column_abs_max(Context& ctx, TensorView channel_max, TensorView x) {
-  detail::expect_on(ctx, x, "column_abs_max", "x");
-  detail::expect_dtype(x, {DType::kF32}, "column_abs_max", "x");
-  detail::expect_dtype(channel_max, {DType::kF64}, "column_abs_max", "channel_max");
-  detail::expect_numel(channel_max, x.cols(), "column_abs_max", "channel_max");
+  expect_column_reduce(ctx, channel_max, x, "column_abs_max");
   OSP_DISPATCH(ctx, column_abs_max, ctx, channel_max, x);
+}
+
+void column_abs_sum(Context& ctx, TensorView channel_sum, TensorView x) {
+  expect_column_reduce(ctx, channel_sum, x, "column_abs_sum");
+  OSP_DISPATCH(ctx, column_abs_sum, ctx, channel_sum, x);
 }
 
 }  // namespace osp::ops

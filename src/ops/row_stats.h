@@ -12,5 +12,7 @@ void activation_row_stats(Context& ctx, TensorView kurtosis, TensorView max_rati
 
 // channel_max (d) host f64 = max(channel_max, max over rows of |x (rows, d)|): accumulates.
 void column_abs_max(Context& ctx, TensorView channel_max, TensorView x);
+// channel_sum (d) host f64 += Σ over rows of |x (rows, d)| (fp64 sums): accumulates.
+void column_abs_sum(Context& ctx, TensorView channel_sum, TensorView x);
 
 }  // namespace osp::ops

@@ -25,6 +25,7 @@ inline constexpr const char* kSectionOutliers = "Outlier watch during training";
 inline constexpr const char* kSectionLayers = "Per-layer kurtosis";
 inline constexpr const char* kSectionChannels = "Last-layer channel max |activation|";
 inline constexpr const char* kSectionQuant = "Quantization";
+inline constexpr const char* kSectionText = "What 4 bits do to the text";
 inline constexpr const char* kSectionPaper =
     "Paper numbers (Park et al. 2025), for orientation only";
 inline constexpr const char* kSectionProvenance = "Commands and configs";

@@ -41,6 +41,7 @@ table.results { border-collapse: collapse; width: 100%; font-size: 13px; margin:
 table.results th, table.results td { border: 1px solid var(--border); padding: 4px 6px; }
 table.results th { background: var(--card); text-align: center; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.text { max-width: 30em; font-family: Georgia, serif; }
 table.paper { opacity: 0.85; }
 pre, code { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
 pre { background: var(--card); border: 1px solid var(--border); padding: 8px; overflow-x: auto; white-space: pre-wrap; }
@@ -93,6 +94,7 @@ std::string render_report(const std::vector<RunData>& runs, const ReportOptions&
   html += detail::section_layers(runs);
   html += detail::section_channels(runs);
   html += detail::section_quant(runs);
+  html += detail::section_text(runs);
   html += detail::section_paper();
   html += detail::section_provenance(runs, options.command);
   return html + "</main></body></html>\n";

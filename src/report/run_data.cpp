@@ -172,6 +172,11 @@ std::optional<EvalResults> parse_eval(std::string_view text, const std::string& 
   if (channel >= 0 && channel < 1e12) e.max_act_channel = int64_t(channel);
   eval_array(j, "per_state_kurtosis", e.per_state_kurtosis, file, notes);
   eval_array(j, "last_state_channel_max", e.last_state_channel_max, file, notes);
+  if (const auto c = j.find("continuation"); c != j.end() && c->is_object()) {
+    eval_string(*c, "prompt", e.prompt, file, notes);
+    eval_string(*c, "fp", e.continuation_fp, file, notes);
+    eval_string(*c, "w4a4kv4", e.continuation_w4a4kv4, file, notes);
+  }
   return e;
 }
 

@@ -29,6 +29,8 @@ struct EvalResults {
   int64_t max_act_channel = -1;
   std::vector<double> per_state_kurtosis;      // L+1 values: embedding output ... final norm
   std::vector<double> last_state_channel_max;  // D values
+  // Greedy continuation of one prompt at full precision and at W4A4KV4 (RTN); empty when absent.
+  std::string prompt, continuation_fp, continuation_w4a4kv4;
 };
 
 struct RunData {

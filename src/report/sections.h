@@ -12,6 +12,7 @@ std::string section_outliers(const std::vector<RunData>& runs);
 std::string section_layers(const std::vector<RunData>& runs);
 std::string section_channels(const std::vector<RunData>& runs);
 std::string section_quant(const std::vector<RunData>& runs);
+std::string section_text(const std::vector<RunData>& runs);  // empty when no run has continuations
 std::string section_paper();
 std::string section_provenance(const std::vector<RunData>& runs, const std::string& report_command);
 

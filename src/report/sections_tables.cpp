@@ -69,6 +69,24 @@ std::string section_quant(const std::vector<RunData>& runs) {
   return section("quant", kSectionQuant, intro + t);
 }
 
+std::string section_text(const std::vector<RunData>& runs) {
+  std::string rows, prompt;
+  for (const auto& r : runs) {
+    if (!r.eval || r.eval->prompt.empty()) continue;
+    prompt = r.eval->prompt;
+    rows += "<tr>" + cell(r.name, "name") + cell(r.eval->continuation_fp, "text") +
+            cell(r.eval->continuation_w4a4kv4, "text") + "</tr>";
+  }
+  if (rows.empty()) return "";
+  const std::string intro = note(
+      "Greedy continuation of the prompt \u201c" + prompt +
+      "\u201d by each run's model, at full precision and with 4-bit weights, activations and KV cache "
+      "(W4A4KV4, round-to-nearest, no rotation), KV-cached as osp generate decodes.");
+  return section("text", kSectionText,
+                 intro + "<table class=\"results\"><thead><tr><th>run</th><th>FP</th><th>W4A4KV4 RTN</th></tr></thead><tbody>" +
+                     rows + "</tbody></table>");
+}
+
 std::string section_paper() {
   std::string t =
       "<table class=\"results paper\"><thead><tr><th>paper model</th><th>osp recipe</th><th>ex. "

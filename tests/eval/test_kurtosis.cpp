@@ -99,14 +99,14 @@ TEST(Kurtosis, RefusesTooFewTokensAndBadIds) {
 }
 
 TEST(EvalData, RefusesMissingAndMalformedInputs) {
-  auto r = eval::load_eval_tokens({"/nonexistent/data.txt", "val", "", 0});
+  auto r = eval::load_eval_tokens({"/nonexistent/data.txt", "val", nullptr, 0});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("/nonexistent/data.txt"), std::string::npos);
   const std::string dir = ::testing::TempDir();
-  r = eval::load_eval_tokens({dir, "val", "", 0});  // a folder without manifest.json
+  r = eval::load_eval_tokens({dir, "val", nullptr, 0});  // a folder without manifest.json
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("manifest.json"), std::string::npos);
-  EXPECT_FALSE(eval::load_eval_tokens({"", "val", "", 0}).ok());
+  EXPECT_FALSE(eval::load_eval_tokens({"", "val", nullptr, 0}).ok());
 }
 
 }  // namespace

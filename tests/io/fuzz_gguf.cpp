@@ -1,6 +1,8 @@
 // libFuzzer target for the GGUF reader (docs/fuzzing.md): every input is either refused with one
 // line naming the file, or accepted, and then every tensor's bytes lie inside the input (ASan
-// checks each read) and tensors of the types osp decodes decode to the right element count.
+// checks each read) and tensors of the types osp decodes decode to the right element count. The
+// model and tokenizer views of an accepted file (the llama config, tokenizer.json from the
+// tokenizer keys) are built too: they may refuse the file, in one line naming it, but not crash.
 // Linked with fuzz_replay_main.cpp in every build, so the corpus is replayed as a regression test.
 #include <cstddef>
 #include <cstdint>
@@ -8,7 +10,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "io/gguf_import.h"
 #include "io/gguf_reader.h"
+#include "io/gguf_tokenizer.h"
 
 namespace {
 
@@ -42,6 +46,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   for (const auto& kv : r->metadata()) sum += unsigned(kv.value.summary().size());
+  auto one_line = [](const std::string& m, const char* what) {
+    if (m.rfind("fuzz: ", 0) != 0 || m.find('\n') != std::string::npos) finding(std::string(what) + ": badly formed message: " + m);
+  };
+  if (auto c = gguf_llama_config(*r); !c) one_line(c.error().message, "config");
+  if (gguf_has_tokenizer(*r)) {
+    if (auto j = gguf_tokenizer_json(*r); !j) one_line(j.error().message, "tokenizer");
+    else sum += unsigned(j->size());
+  }
   static volatile unsigned sink;
   sink = sink + sum;
   return 0;

@@ -196,7 +196,7 @@ TEST(GgufExport, LlamaKeysTypesAndTokenizer) {
     const auto m = test::random_model(test::tiny_config(true, false, tie, 2), seed);
     const model::PlainLlama plain = model::fold_to_plain_llama(osp::test::ctx(), m.config, m.params.data());
     const auto out = dir / "m.gguf";
-    auto notes = export_gguf(plain, out, {GgufExportType::kQ4_0, dir / "tokenizer.json", "tiny"});
+    auto notes = export_gguf(plain, out, {GgufExportType::kQ4_0, dir / "tokenizer.json", "tiny", std::nullopt});
     ASSERT_TRUE(notes) << notes.error().message;
     auto r = GgufReader::open(out);
     ASSERT_TRUE(r) << r.error().message;
@@ -236,7 +236,7 @@ TEST(GgufExport, RefusesPreTokenizersLlamaCppLacks) {
   { std::ofstream(dir / "tokenizer.json") << text; }
   const auto m = test::random_model(test::tiny_config(false, false, false, 4), 1);
   const model::PlainLlama plain = model::fold_to_plain_llama(osp::test::ctx(), m.config, m.params.data());
-  auto r = export_gguf(plain, dir / "m.gguf", {GgufExportType::kF16, dir / "tokenizer.json", "x"});
+  auto r = export_gguf(plain, dir / "m.gguf", {GgufExportType::kF16, dir / "tokenizer.json", "x", std::nullopt});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("pre_tokenizer"), std::string::npos) << r.error().message;
 }

@@ -236,6 +236,36 @@ CaseFn attention_case(AttentionShape s) {
   };
 }
 
+// Incremental decoding: T new queries per sequence at positions past..past+T−1 over S = past + T
+// cached keys/values, against the last T rows of the full causal attention over S rows in f64
+// (the queries of the first past rows are random too and dropped), so the reference is the
+// uncached op.
+CaseFn attention_cached_case(AttentionShape s) {
+  return [=](Context& ctx, DType dt) -> std::vector<Output> {
+    Rng rng{uint64_t(s.batch * 977 + s.seq * 13 + s.past)};
+    const int64_t S = s.kv_len(), qd = s.heads * s.head_dim, kvd = s.kv_heads * s.head_dim;
+    const Vec qf = randn(rng, s.batch * S * qd), k = randn(rng, s.batch * S * kvd), v = randn(rng, s.batch * S * kvd);
+    Vec q;  // the new rows of each sequence
+    for (int64_t b = 0; b < s.batch; ++b)
+      q.insert(q.end(), qf.begin() + (b * S + s.past) * qd, qf.begin() + (b + 1) * S * qd);
+    const DType f = fp(dt);
+    Tensor qt = make(ctx, f, {s.batch * s.seq, qd}, q), kt = make(ctx, f, {s.batch * S, kvd}, k);
+    Tensor vt = make(ctx, f, {s.batch * S, kvd}, v), out(dt, {s.batch * s.seq, qd});
+    Tensor work(f, {attention_workspace_elems(ctx, s)});
+    attention_forward(ctx, out, TensorView(), qt, kt, vt, work, s);
+    const AttentionShape full{s.batch, S, s.heads, s.kv_heads, s.head_dim};
+    Tensor qr = make(ctx, kF64, {s.batch * S, qd}, qf), kr = make(ctx, kF64, {s.batch * S, kvd}, k);
+    Tensor vr = make(ctx, kF64, {s.batch * S, kvd}, v), outr(kF64, {s.batch * S, qd});
+    Tensor workr(kF64, {attention_workspace_elems(ctx, full)});
+    attention_forward(ctx, outr, TensorView(), qr, kr, vr, workr, full);
+    const Vec all = read(ctx, outr);
+    Vec ref;
+    for (int64_t b = 0; b < s.batch; ++b)
+      ref.insert(ref.end(), all.begin() + (b * S + s.past) * qd, all.begin() + (b + 1) * S * qd);
+    return {{"out", read(ctx, out), ref, tolerance(kF32, kF32, s.head_dim + S, dt)}};
+  };
+}
+
 CaseFn hadamard_case(int64_t rows, int64_t n, int k, std::vector<int8_t> hk) {
   return [=](Context& ctx, DType dt) -> std::vector<Output> {
     Rng rng{uint64_t(rows * n)};
@@ -389,6 +419,11 @@ std::vector<Case> table() {
   add("attention", "2x5_h2kv2_d4", attention_case({2, 5, 2, 2, 4}));
   add("attention", "1x70_h4kv2_d16", attention_case({1, 70, 4, 2, 16}));
   add("attention", "2x130_h6kv2_d64", attention_case({2, 130, 6, 2, 64}));
+  add("attention_cached", "1x1_past0_h4kv2_d16", attention_cached_case({1, 1, 4, 2, 16, 0}));
+  add("attention_cached", "1x1_past37_h4kv2_d16", attention_cached_case({1, 1, 4, 2, 16, 37}));
+  add("attention_cached", "2x5_past9_h2kv2_d4", attention_cached_case({2, 5, 2, 2, 4, 9}));
+  add("attention_cached", "1x70_past100_h6kv2_d64", attention_cached_case({1, 70, 6, 2, 64, 100}));
+  add("attention_cached", "2x1_past200_h4kv1_d32", attention_cached_case({2, 1, 4, 1, 32, 200}));
   add("hadamard", "3x64", hadamard_case(3, 64, 1, {1}));
   add("hadamard", "5x48_k12", hadamard_case(5, 48, 12, [] {
         // H_12 by Paley's construction is what quant/ builds; any ±1 matrix exercises the op.

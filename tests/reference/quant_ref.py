@@ -270,44 +270,59 @@ def fold(params, c):
     return out
 
 
-def forward(p, c, ids, a_bits=16, kv_bits=16, ffn_M=None, qk_M=None, states=None):
+def forward(p, c, ids, a_bits=16, kv_bits=16, ffn_M=None, qk_M=None, states=None, only=None, sites=None):
     """Fake-quantized forward of a folded model (§3.2, §3.7, §3.9); appends hidden states
-    (§1.3) to `states` when given. ids (B, T) -> logits (B, T, V)."""
+    (§1.3) to `states` when given. ids (B, T) -> logits (B, T, V). `only` = (layer, site) with
+    site in SITES quantizes that site alone; `sites`, a dict, receives every site's input (K after
+    RoPE) as (rows, width) under (layer, site)."""
     B, T = ids.shape
     H, Hkv, Dh, eps = c["heads"], c["kv_heads"], c["head_dim"], c["norm_eps"]
     x = p["model.embed_tokens.weight"][ids.long()]
     if states is not None:
         states.append(x)
     cos, sin = ref.rope_tables(T, Dh, c["rope_theta"], x.dtype)
+
+    def site(l, name, t, bits):
+        if sites is not None:
+            sites[(l, name)] = t.reshape(-1, t.shape[-1]) if name != "k" else t.transpose(1, 2).reshape(B * T, -1)
+        return bits if only is None or only == (l, name) else 16
+
     for l in range(c["layers"]):
         pre = f"model.layers.{l}."
-        h = quantize_per_token(ref.rms_norm(x, p[pre + "input_layernorm.weight"], eps), a_bits)
+        h = ref.rms_norm(x, p[pre + "input_layernorm.weight"], eps)
+        h = quantize_per_token(h, site(l, "q_proj.input", h, a_bits))
         a = pre + "self_attn."
         q = (h @ p[a + "q_proj.weight"].T).view(B, T, H, Dh).transpose(1, 2)
         k = (h @ p[a + "k_proj.weight"].T).view(B, T, Hkv, Dh).transpose(1, 2)
-        v = quantize_groups(h @ p[a + "v_proj.weight"].T, Dh, kv_bits)
+        v = h @ p[a + "v_proj.weight"].T
+        v = quantize_groups(v, Dh, site(l, "v", v, kv_bits))
         v = v.view(B, T, Hkv, Dh).transpose(1, 2)
         q, k = ref.rope(q, cos, sin), ref.rope(k, cos, sin)
-        if kv_bits < 16:
+        k_bits = site(l, "k", k, kv_bits)
+        if k_bits < 16:
             q, k = apply_rows(q, qk_M), apply_rows(k, qk_M)
-            k = quantize_per_token(k, kv_bits)
+            k = quantize_per_token(k, k_bits)
         k, v = ref.expand_kv(k, H), ref.expand_kv(v, H)
         s = (q @ k.transpose(-1, -2)) / math.sqrt(Dh)
         s = s.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
         o = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(B, T, H * Dh)
-        x = x + quantize_groups(o, Dh, a_bits) @ p[a + "o_proj.weight"].T
-        h = quantize_per_token(ref.rms_norm(x, p[pre + "post_attention_layernorm.weight"], eps), a_bits)
+        x = x + quantize_groups(o, Dh, site(l, "o_proj.input", o, a_bits)) @ p[a + "o_proj.weight"].T
+        h = ref.rms_norm(x, p[pre + "post_attention_layernorm.weight"], eps)
+        h = quantize_per_token(h, site(l, "gate_proj.input", h, a_bits))
         m = pre + "mlp."
         act = F.silu(h @ p[m + "gate_proj.weight"].T) * (h @ p[m + "up_proj.weight"].T)
         if ffn_M is not None:
             act = apply_rows(act, ffn_M)
-        x = x + quantize_per_token(act, a_bits) @ p[m + "down_proj.weight"].T
+        x = x + quantize_per_token(act, site(l, "down_proj.input", act, a_bits)) @ p[m + "down_proj.weight"].T
         if states is not None and l + 1 < c["layers"]:
             states.append(x)
     n = ref.rms_norm(x, p["model.norm.weight"], eps)
     if states is not None:
         states.append(n)
     return n @ p["lm_head.weight"].T
+
+
+SITES = ("q_proj.input", "o_proj.input", "gate_proj.input", "down_proj.input", "k", "v")
 
 
 def ptq(params, c, w_bits, rotate):

@@ -201,6 +201,22 @@ TEST(ReportPage, ShowsOurNumbersNotesAndThePapersSeparately) {
   EXPECT_NE(html.find("has &quot;max_act_ratio&quot; records"), std::string::npos);
 }
 
+TEST(ReportPage, ShowsContinuationsOnlyWhenARunHasThem) {
+  RunData r;
+  r.name = "osp";
+  r.eval = EvalResults{};
+  EXPECT_EQ(render_report({r}, {}).find(kSectionText), std::string::npos);
+  std::vector<std::string> notes;
+  r.eval = parse_eval(R"({"continuation": {"prompt": "It was", "fp": " a <fine> day", "w4a4kv4": " a day a day"}})",
+                      "eval.json", notes);
+  ASSERT_TRUE(r.eval.has_value());
+  EXPECT_TRUE(notes.empty());
+  const std::string html = render_report({r}, {});
+  EXPECT_NE(html.find(kSectionText), std::string::npos);
+  EXPECT_NE(html.find(" a &lt;fine&gt; day"), std::string::npos);  // escaped
+  EXPECT_NE(html.find(" a day a day"), std::string::npos);
+}
+
 // Mutated inputs (bytes flipped, cut, duplicated) never crash the reader or the page, and every
 // section still renders: the report is most wanted when a run went wrong.
 TEST(ReportRobustness, MutatedInputsStillRender) {

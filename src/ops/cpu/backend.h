@@ -49,5 +49,6 @@ void hadamard_transform(Context& ctx, TensorView rows, std::span<const int8_t> h
 void activation_row_stats(Context& ctx, TensorView kurtosis, TensorView max_ratio, TensorView max_channel,
                           TensorView x);
 void column_abs_max(Context& ctx, TensorView channel_max, TensorView x);
+void column_abs_sum(Context& ctx, TensorView channel_sum, TensorView x);
 
 }  // namespace osp::ops::cpu

@@ -55,4 +55,16 @@ void column_abs_max(Context&, TensorView channel_max, TensorView x) {
     for (int64_t r = 0; r < x.rows(); ++r) mx[j] = std::max(mx[j], double(std::abs(base[r * x.ld() + j])));
 }
 
+void column_abs_sum(Context&, TensorView channel_sum, TensorView x) {
+  const float* base = x.data<float>();
+  double* sum = channel_sum.data<double>();
+  const int64_t d = x.cols();
+#pragma omp parallel for schedule(static)
+  for (int64_t j = 0; j < d; ++j) {
+    double s = 0;
+    for (int64_t r = 0; r < x.rows(); ++r) s += std::abs(double(base[r * x.ld() + j]));
+    sum[j] += s;
+  }
+}
+
 }  // namespace osp::ops::cpu

@@ -78,7 +78,10 @@ def test_hf_folder_and_plain_safetensors(files, osp_bin):
 @pytest.mark.parametrize("kind", ["f32", "q4_0"])
 def test_gguf(files, osp_bin, tokenizer_file, kind):
     j = info(osp_bin, files[kind])
-    assert j["kind"] == "gguf" and j["config"] is None
+    assert j["kind"] == "gguf" and j["model_problem"] is None
+    # The model osp reads from the file (plain Llama: rms norm, no EmbProj).
+    want = {k: CONFIG[k] for k in ("layers", "hidden", "heads", "vocab", "context")}
+    assert {k: j["config"][k] for k in want} == want and j["config"]["norm"] == "rms"
     assert j["gguf"] == {"version": 3, "alignment": 32}
     m, types = j["metadata"], j["metadata_types"]
     assert list(m.keys())[0] == "general.architecture" and m["general.architecture"] == "llama"
