@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <string_view>
+
 #include "cli/commands.h"
 #include "core/cpu_setup.h"
 #include "core/version.h"
@@ -30,7 +32,8 @@ std::string version_text() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  osp::select_blas_kernel(argv);
+  // `osp generate` decodes one token per step: latency-bound (see select_blas_kernel).
+  osp::select_blas_kernel(argv, argc > 1 && std::string_view(argv[1]) == "generate");
   osp::verify_blas(argv);
   osp::enable_flush_to_zero();
 

@@ -7,8 +7,9 @@ namespace osp {
 
 // Call first in main(). If OPENBLAS_CORETYPE is unset and the CPU has AVX-512 (or AVX2), sets it
 // and re-executes the process once so OpenBLAS loads the fast kernel. A user's explicit
-// OPENBLAS_CORETYPE always wins. Set OSP_BLAS_AUTO=0 to disable.
-void select_blas_kernel(char** argv);
+// OPENBLAS_CORETYPE always wins. Set OSP_BLAS_AUTO=0 to disable. Also picks the OpenMP wait
+// policy when the user has not: passive, or a short spin for latency-bound work (decoding).
+void select_blas_kernel(char** argv, bool latency_bound = false);
 
 // Checks one SGEMM against a naive double-precision product; on a wrong result from a kernel
 // osp selected, re-executes with the AVX2 kernel. Returns false if BLAS is wrong and unfixable.

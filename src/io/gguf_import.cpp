@@ -26,7 +26,7 @@ struct LlamaKeys {
       return make_error("{}: {} is missing", r.file(), key);
     }
     const auto u = v->as_uint();
-    if (!u || *u == 0 || *u > (1ull << 31)) return make_error("{}: {} = {} is not a positive count", r.file(), key, v->summary());
+    if (!u || *u == 0 || *u > (1ull << 31)) return make_error("{}: {} = {} is not a positive count", r.file(), key, printable(v->summary()));
     return *u;
   }
   Result<double> real(const std::string& key, double fallback) const {
@@ -47,10 +47,10 @@ Status refuse_unsupported(const GgufReader& r) {
       if (k == "llama.rope.scaling.factor" && (kv.value.type == GgufValueType::kF32 || kv.value.type == GgufValueType::kF64) &&
           kv.value.f == 1.0)
         continue;
-      return make_error("{}: {} = {}: RoPE scaling is not supported by osp", r.file(), k, kv.value.summary());
+      return make_error("{}: {} = {}: RoPE scaling is not supported by osp", r.file(), printable(k), printable(kv.value.summary()));
     }
     if (k == "llama.expert_count" && kv.value.as_uint().value_or(1) != 0)
-      return make_error("{}: {} = {}: mixture-of-experts models are not supported", r.file(), k, kv.value.summary());
+      return make_error("{}: {} = {}: mixture-of-experts models are not supported", r.file(), k, printable(kv.value.summary()));
   }
   return {};
 }
@@ -61,7 +61,7 @@ Result<model::ModelConfig> gguf_llama_config(const GgufReader& r) {
   const GgufValue* arch = r.find("general.architecture");
   if (arch == nullptr) return make_error("{}: general.architecture is missing", r.file());
   if (arch->type != GgufValueType::kString || arch->s != "llama")
-    return make_error("{}: general.architecture = {}: only llama is supported", r.file(), arch->summary());
+    return make_error("{}: general.architecture = {}: only llama is supported", r.file(), printable(arch->summary()));
   OSP_TRY(refuse_unsupported(r));
   const LlamaKeys k{r};
   model::ModelConfig c;
@@ -125,7 +125,7 @@ Result<LoadedModel> load_gguf_llama(const fs::path& file, std::vector<std::strin
   if (!config) return config.error();
   const model::ModelConfig& c = *config;
 
-  LoadedModel m{c, model::ParamTable(c), AlignedBuffer<float>(0), file};
+  LoadedModel m{c, model::ParamTable(c), AlignedBuffer<float>(0), file, {}, {}, {}};
   m.params = AlignedBuffer<float>(m.table.total_elems());
   const auto& params = m.table.params();
   std::map<std::string, size_t> wanted;  // GGUF name -> parameter index

@@ -103,6 +103,32 @@ class Keys {
   const GgufReader& r_;
 };
 
+// Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF): tokenizer.json is
+// JSON text, so a token that is not cannot be carried into it.
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) n = 0, cp = c;
+    else if ((c & 0xE0) == 0xC0) n = 1, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0) n = 2, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0) n = 3, cp = c & 0x07;
+    else return false;
+    if (i + size_t(n) >= s.size() && n > 0) return false;  // the sequence runs past the end
+    for (int k = 1; k <= n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + size_t(k)]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += size_t(n) + 1;
+  }
+  return true;
+}
+
 // One code point boundary list of a UTF-8 string (byte offsets of every character start, plus size).
 std::vector<size_t> char_starts(const std::string& s) {
   std::vector<size_t> out;
@@ -179,7 +205,11 @@ Result<std::string> gguf_tokenizer_json(const GgufReader& r) {
   if (!tokens_v) return tokens_v.error();
   std::vector<std::string> tokens;
   tokens.reserve((*tokens_v)->size());
-  for (const auto& t : **tokens_v) tokens.push_back(t.s);
+  for (const auto& t : **tokens_v) {
+    if (!valid_utf8(t.s))
+      return make_error("{}: tokenizer.ggml.tokens[{}] is not valid UTF-8", file, tokens.size());
+    tokens.push_back(t.s);
+  }
   const size_t n = tokens.size();
   if (n == 0) return make_error("{}: tokenizer.ggml.tokens is empty", file);
 
@@ -257,6 +287,7 @@ Result<std::string> gguf_tokenizer_json(const GgufReader& r) {
     Json merges = Json::array();
     for (size_t i = 0; i < (*merges_v)->size(); ++i) {
       const std::string& m = (**merges_v)[i].s;
+      if (!valid_utf8(m)) return make_error("{}: tokenizer.ggml.merges[{}] is not valid UTF-8", file, i);
       const size_t space = m.find(' ');
       if (space == std::string::npos || space == 0 || space + 1 == m.size() || m.find(' ', space + 1) != std::string::npos)
         return make_error("{}: tokenizer.ggml.merges[{}] '{}' is not two tokens separated by one space", file, i, printable(m));
@@ -272,10 +303,16 @@ Result<std::string> gguf_tokenizer_json(const GgufReader& r) {
   if (!add_eos) return add_eos.error();
   if (*add_bos && !*bos) return make_error("{}: tokenizer.ggml.add_bos_token is true but there is no bos_token_id", file);
   if (*add_eos && !*eos) return make_error("{}: tokenizer.ggml.add_eos_token is true but there is no eos_token_id", file);
-  const std::optional<int64_t> pre_id = *add_bos ? *bos : std::nullopt, post_id = *add_eos ? *eos : std::nullopt;
+  std::optional<int64_t> pre_id, post_id;
+  if (*add_bos) pre_id = **bos;
+  if (*add_eos) post_id = **eos;
   root["post_processor"] = (pre_id || post_id) ? template_processing(tokens, pre_id, post_id) : Json(nullptr);
   root["model"] = std::move(bpe);
-  return root.dump();
+  try {
+    return root.dump();
+  } catch (const std::exception& e) {  // every string was checked above; report, never escape
+    return make_error("{}: the tokenizer keys cannot be written as tokenizer.json: {}", file, e.what());
+  }
 }
 
 }  // namespace osp::io

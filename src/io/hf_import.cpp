@@ -113,7 +113,7 @@ Result<LoadedModel> load_hf_llama(const fs::path& dir, std::vector<std::string>*
     for (const auto& t : readers[0]->tensors()) all[t.name] = {readers[0].get(), &t};
   }
 
-  LoadedModel m{c, model::ParamTable(c), AlignedBuffer<float>(0), dir};
+  LoadedModel m{c, model::ParamTable(c), AlignedBuffer<float>(0), dir, {}, {}, {}};
   m.params = AlignedBuffer<float>(m.table.total_elems());
   if (fs::exists(dir / "tokenizer.json", ec)) m.tokenizer_file = dir / "tokenizer.json";
   m.eos_id = hf->special.eos;

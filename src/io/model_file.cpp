@@ -41,7 +41,7 @@ Result<LoadedModel> load_model_file(const fs::path& file) {
   if (j.is_discarded()) return make_error("{}: metadata {} is not valid JSON", file.string(), kConfigKey);
   auto config = model::model_config_from_json(j);
   if (!config) return make_error("{}: {}", file.string(), config.error().message);
-  LoadedModel m{*config, model::ParamTable(*config), AlignedBuffer<float>(0), file};
+  LoadedModel m{*config, model::ParamTable(*config), AlignedBuffer<float>(0), file, {}, {}, {}};
   m.params = AlignedBuffer<float>(m.table.total_elems());
   if (const auto tok = meta.find(kTokenizerKey); tok != meta.end()) m.tokenizer_json = tok->second;
   for (const auto& p : m.table.params()) {
