@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "cli/model_tokenizer.h"
+#include "cli/outlier_analysis.h"
 #include "eval/kurtosis.h"
 #include "eval/perplexity.h"
 #include "core/atomic_file.h"
@@ -38,10 +39,13 @@ class ChannelMaxTap : public model::ForwardTap {
   std::vector<double> max_;
 };
 
+// W4A4KV4 RTN with the given rotation; bits override W, A and KV (the split rows: one at 4, the
+// others at 16).
 Result<double> quantized_ppl(ops::Context& ctx, const io::LoadedModel& m, quant::Rotate rotate, std::span<const int32_t> tokens,
-                             int64_t window) {
+                             int64_t window, int w_bits = 4, int a_bits = 4, int kv_bits = 4) {
   quant::PtqSettings s;
   s.rotate = rotate;
+  s.w_bits = w_bits, s.a_bits = a_bits, s.kv_bits = kv_bits;
   auto q = quant::prepare_ptq(ctx, m.config, m.table, m.params.data(), s, {});
   if (!q) return q.error();
   auto r = eval::perplexity(ctx, q->model.config, q->model.weights(), tokens, window, q->tap.get());
@@ -94,6 +98,12 @@ Result<DemoResult> evaluate_demo_run(const DemoVariant& v, const fs::path& run_d
   if (!rtn) return rtn.error();
   auto had = quantized_ppl(ctx, *m, quant::Rotate::kFfn, tokens, window);
   if (!had) return had.error();
+  // Where the RTN row's error comes from: weights, activations or KV alone at 4 bits.
+  auto w4 = quantized_ppl(ctx, *m, quant::Rotate::kNone, tokens, window, 4, 16, 16);
+  auto a4 = quantized_ppl(ctx, *m, quant::Rotate::kNone, tokens, window, 16, 4, 16);
+  auto kv4 = quantized_ppl(ctx, *m, quant::Rotate::kNone, tokens, window, 16, 16, 4);
+  for (const auto* r : {&w4, &a4, &kv4})
+    if (!*r) return r->error();
   // Kurtosis on the first 16 windows of 128 validation tokens (2,048 token vectors per state).
   const int64_t rows = std::min<int64_t>(16, int64_t(tokens.size()) / window);
   auto kt = eval::measure_activations(ctx, m->config, w, tokens, rows, window, eval::Protocol::kToken);
@@ -107,12 +117,27 @@ Result<DemoResult> evaluate_demo_run(const DemoVariant& v, const fs::path& run_d
 
   nlohmann::json j = {{"name", v.name}, {"paper_row", v.paper_row}, {"command", command},
                       {"ppl_fp", fp->ppl}, {"ppl_w4a4kv4_rtn", *rtn}, {"ppl_w4a4kv4_ffn_had", *had},
+                      {"ppl_w4a16kv16", *w4}, {"ppl_w16a4kv16", *a4}, {"ppl_w16a16kv4", *kv4},
                       {"kurtosis_token", kt->average}, {"kurtosis_sequence", ks->average},
                       {"max_act_ratio", ks->max_ratio}, {"max_act_state", ks->max_ratio_state},
                       {"max_act_channel", ks->max_ratio_state >= 0 ? ks->states[size_t(ks->max_ratio_state)].max_channel : -1},
                       {"per_state_kurtosis", nlohmann::json::array()},           // token protocol
                       {"per_state_kurtosis_sequence", nlohmann::json::array()},
                       {"last_state_channel_max", tap.max()}, {"eval_tokens", tokens.size()}, {"window", window}};
+  // The three sites whose 4-bit quantization alone costs most (osp eval outliers).
+  OutlierSettings os;
+  os.window = window, os.windows = std::max<int64_t>(1, std::min<int64_t>(16, int64_t(tokens.size()) / window));
+  auto outliers = analyze_outliers(ctx, *m, tokens, os);
+  if (!outliers) return outliers.error();
+  std::vector<nlohmann::json> sites((*outliers)["sites"].begin(), (*outliers)["sites"].end());
+  const double site_fp = (*outliers)["fp_ppl"];
+  std::stable_sort(sites.begin(), sites.end(),
+                   [&](const auto& a, const auto& b) { return site_cost(a, site_fp) > site_cost(b, site_fp); });
+  nlohmann::json costliest = nlohmann::json::array();
+  for (size_t i = 0; i < std::min<size_t>(3, sites.size()); ++i)
+    costliest.push_back({{"name", sites[i]["name"]}, {"cost", site_cost(sites[i], site_fp)},
+                         {"kurtosis_token", sites[i].contains("kurtosis_token") ? sites[i]["kurtosis_token"] : sites[i]["kurtosis"]}});
+  j["costliest_sites"] = costliest;
   auto continued = continuations(ctx, run_dir, *m);
   if (!continued) return continued.error();
   j["continuation"] = *continued;
@@ -134,6 +159,17 @@ std::string format_demo_table(const std::vector<DemoResult>& results) {
                      j["kurtosis_sequence"].get<double>(), j["max_act_ratio"].get<double>());
   }
   s += "(Δ: perplexity increase over FP; kurtosis: mean excess kurtosis k⁺ over hidden states, measurement.md §1)\n";
+  s += fmt::format("\n{:<14} {:>11} {:>11} {:>11}   (the RTN Δ split: one of W, A, KV at 4 bits, the others at 16)\n",
+                   "variant", "W4 only", "A4 only", "KV4 only");
+  for (const auto& r : results) {
+    const auto& j = r.json;
+    const double fp = j["ppl_fp"];
+    auto delta = [&](const char* key) {
+      return j.contains(key) ? fmt::format("{:.1f}%", 100 * (j[key].get<double>() / fp - 1)) : std::string("-");
+    };
+    s += fmt::format("{:<14} {:>11} {:>11} {:>11}\n", r.name, delta("ppl_w4a16kv16"), delta("ppl_w16a4kv16"),
+                     delta("ppl_w16a16kv4"));
+  }
   return s;
 }
 

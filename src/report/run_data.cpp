@@ -164,6 +164,9 @@ std::optional<EvalResults> parse_eval(std::string_view text, const std::string& 
   eval_number(j, "ppl_fp", e.ppl_fp, file, notes);
   eval_number(j, "ppl_w4a4kv4_rtn", e.ppl_rtn, file, notes);
   eval_number(j, "ppl_w4a4kv4_ffn_had", e.ppl_had, file, notes);
+  eval_number(j, "ppl_w4a16kv16", e.ppl_w4, file, notes);
+  eval_number(j, "ppl_w16a4kv16", e.ppl_a4, file, notes);
+  eval_number(j, "ppl_w16a16kv4", e.ppl_kv4, file, notes);
   eval_number(j, "kurtosis_token", e.kurtosis_token, file, notes);
   eval_number(j, "kurtosis_sequence", e.kurtosis_sequence, file, notes);
   eval_number(j, "max_act_ratio", e.max_act_ratio, file, notes);
@@ -172,6 +175,14 @@ std::optional<EvalResults> parse_eval(std::string_view text, const std::string& 
   if (channel >= 0 && channel < 1e12) e.max_act_channel = int64_t(channel);
   eval_array(j, "per_state_kurtosis", e.per_state_kurtosis, file, notes);
   eval_array(j, "last_state_channel_max", e.last_state_channel_max, file, notes);
+  if (const auto c = j.find("costliest_sites"); c != j.end() && c->is_array()) {
+    for (const auto& site : *c)
+      if (site.is_object() && site.contains("name") && site["name"].is_string() && site.contains("cost") &&
+          site["cost"].is_number())
+        e.costliest_sites.emplace_back(site["name"].get<std::string>(), site["cost"].get<double>());
+      else
+        notes.push_back(fmt::format("{}: a \"costliest_sites\" entry is not {{name, cost}} (ignored)", file));
+  }
   if (const auto c = j.find("continuation"); c != j.end() && c->is_object()) {
     eval_string(*c, "prompt", e.prompt, file, notes);
     eval_string(*c, "fp", e.continuation_fp, file, notes);

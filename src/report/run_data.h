@@ -25,10 +25,13 @@ struct TrainingMetrics {
 struct EvalResults {
   std::string name, command;
   double ppl_fp = NAN, ppl_rtn = NAN, ppl_had = NAN;
+  double ppl_w4 = NAN, ppl_a4 = NAN, ppl_kv4 = NAN;  // the RTN split: W4A16KV16, W16A4KV16, W16A16KV4
   double kurtosis_token = NAN, kurtosis_sequence = NAN, max_act_ratio = NAN;
   int64_t max_act_channel = -1;
   std::vector<double> per_state_kurtosis;      // L+1 values: embedding output ... final norm
   std::vector<double> last_state_channel_max;  // D values
+  // The sites whose 4-bit quantization alone costs most: (name, relative PPL increase).
+  std::vector<std::pair<std::string, double>> costliest_sites;
   // Greedy continuation of one prompt at full precision and at W4A4KV4 (RTN); empty when absent.
   std::string prompt, continuation_fp, continuation_w4a4kv4;
 };

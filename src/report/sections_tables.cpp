@@ -30,7 +30,7 @@ std::string quant_row(const RunData& r) {
   const std::string recipe = r.config ? recipe_of(*r.config) : "";
   std::string row =
       "<tr>" + cell(r.name, "name") + cell(recipe.empty() ? format_number(NAN) : recipe, "name");
-  if (!r.eval) return row + "<td class=\"note\" colspan=\"8\">no eval.json</td></tr>";
+  if (!r.eval) return row + "<td class=\"note\" colspan=\"11\">no eval.json</td></tr>";
   const EvalResults& e = *r.eval;
   std::string max_act = format_number(e.max_act_ratio);
   if (e.max_act_channel >= 0 && std::isfinite(e.max_act_ratio))
@@ -38,7 +38,8 @@ std::string quant_row(const RunData& r) {
   return row + cell(format_number(e.ppl_fp)) + cell(format_number(e.ppl_rtn)) +
          cell(degradation(e.ppl_fp, e.ppl_rtn)) + cell(format_number(e.ppl_had)) +
          cell(degradation(e.ppl_fp, e.ppl_had)) + cell(format_number(e.kurtosis_token)) +
-         cell(format_number(e.kurtosis_sequence)) + cell(max_act) + "</tr>";
+         cell(format_number(e.kurtosis_sequence)) + cell(max_act) + cell(degradation(e.ppl_fp, e.ppl_w4)) +
+         cell(degradation(e.ppl_fp, e.ppl_a4)) + cell(degradation(e.ppl_fp, e.ppl_kv4)) + "</tr>";
 }
 
 // The JSON pretty-printed without throwing: invalid UTF-8 in a string becomes U+FFFD.
@@ -53,9 +54,23 @@ std::string section_quant(const std::vector<RunData>& runs) {
       "<table class=\"results\"><thead><tr><th>run</th><th>recipe</th><th>FP PPL</th><th>W4A4KV4 "
       "RTN PPL</th>"
       "<th>&Delta;</th><th>W4A4KV4 +FFN-Had PPL</th><th>&Delta;</th><th>ex. kurtosis (token)</th>"
-      "<th>ex. kurtosis (sequence)</th><th>max |act| / RMS</th></tr></thead><tbody>";
+      "<th>ex. kurtosis (sequence)</th><th>max |act| / RMS</th>"
+      "<th>&Delta; W4 only</th><th>&Delta; A4 only</th><th>&Delta; KV4 only</th></tr></thead><tbody>";
   for (const auto& r : runs) t += quant_row(r);
   t += "</tbody></table>";
+  std::string sites;
+  for (const auto& r : runs) {
+    if (!r.eval || r.eval->costliest_sites.empty()) continue;
+    sites += "<tr>" + cell(r.name, "name");
+    for (const auto& [name, cost] : r.eval->costliest_sites)
+      sites += cell(fmt::format("{} ({}%)", name, format_number(100 * cost, 3)), "name");
+    sites += "</tr>";
+  }
+  if (!sites.empty())
+    t += note("The sites whose 4-bit quantization alone costs most (osp eval outliers: one input or weight at 4 "
+              "bits, everything else at full precision), with the perplexity increase each causes.") +
+         "<table class=\"results\"><thead><tr><th>run</th><th>costliest</th><th>second</th><th>third</th></tr>"
+         "</thead><tbody>" + sites + "</tbody></table>";
   const std::string intro = note(
       "Ours, measured by osp eval on each run's validation data. PPL: perplexity at full precision "
       "(FP) and with 4-bit "
@@ -65,7 +80,8 @@ std::string section_quant(const std::vector<RunData>& runs) {
       "the hidden states "
       "(token and sequence protocols, measurement.md \xC2\xA7"
       "1); max |act| / RMS: the largest activation relative "
-      "to the RMS of its hidden state, with its channel.");
+      "to the RMS of its hidden state, with its channel. The last three columns split the RTN "
+      "\xCE\x94: weights alone (W4A16KV16), activations alone (W16A4KV16), K and V alone (W16A16KV4).");
   return section("quant", kSectionQuant, intro + t);
 }
 

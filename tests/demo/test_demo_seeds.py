@@ -40,7 +40,7 @@ def table_rows(stdout):
     rows = {}
     for line in stdout.splitlines():
         m = re.match(r"^(adam|osp)\s+([-+\d.%\s]+)$", line)
-        if m:
+        if m and m.group(1) not in rows:  # the main table; the W/A/KV split follows it
             rows[m.group(1)] = [float(x.rstrip("%")) for x in m.group(2).split()]
     return rows
 
@@ -57,6 +57,23 @@ def test_table_is_the_runs_own(demo_runs, seed):
         expected = [fp, rtn, 100 * (rtn / fp - 1), had, 100 * (had / fp - 1), r["kurtosis_token"],
                     r["kurtosis_sequence"], r["max_act_ratio"]]
         assert printed == pytest.approx(expected, rel=2e-3, abs=0.06), name
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_split_sites_and_continuations(demo_runs, seed):
+    """eval.json splits the RTN error into W, A and KV alone, names the three costliest sites, and
+    holds each model's continuation of the prompt at FP and at W4A4KV4."""
+    stdout, runs, _ = demo_runs[seed]
+    for name, r in runs.items():
+        fp = r["ppl_fp"]
+        for key in ("ppl_w4a16kv16", "ppl_w16a4kv16", "ppl_w16a16kv4"):
+            assert r[key] > 0 and r[key] != fp, (name, key)
+            assert f"{100 * (r[key] / fp - 1):.1f}%" in stdout, (name, key)
+        costs = [s["cost"] for s in r["costliest_sites"]]
+        assert len(costs) == 3 and costs == sorted(costs, reverse=True), name
+        assert all(s["name"].startswith("model.layers.") for s in r["costliest_sites"]), name
+        c = r["continuation"]
+        assert c["prompt"] and c["fp"] and c["w4a4kv4"], name
 
 
 def test_seeds_give_different_numbers(demo_runs):
