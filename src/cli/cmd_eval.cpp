@@ -51,21 +51,8 @@ int64_t cap_at_context(int64_t n, const model::ModelConfig& c, const char* what)
   return c.context;
 }
 
-// A shards folder's split as stored, or a text file encoded with the model's tokenizer.
-Result<std::vector<int32_t>> read_tokens(const EvalOptions& o, const io::LoadedModel& m, const std::string& path,
-                                         const std::string& split, uint64_t max_tokens) {
-  std::optional<data::Tokenizer> tok;
-  std::error_code ec;
-  if (!fs::is_directory(path, ec) && fs::exists(path, ec)) {
-    auto t = tokenizer_for_model(o.model, m, o.tokenizer);
-    if (!t) return t.error();
-    tok = std::move(*t);
-  }
-  return eval::load_eval_tokens({path, split, tok ? &*tok : nullptr, max_tokens});
-}
-
 Result<std::vector<int32_t>> eval_tokens(const EvalOptions& o, const io::LoadedModel& m, uint64_t max_tokens) {
-  return read_tokens(o, m, o.data, o.split, max_tokens);
+  return model_eval_tokens(o.model, m, o.tokenizer, o.data, o.split, max_tokens);
 }
 
 // GPTQ calibration stream: --calib, else the train split of a shards --data (never its val split).
@@ -77,7 +64,7 @@ Result<std::vector<int32_t>> calib_tokens(const EvalOptions& o, const io::Loaded
       return make_error("--weights gptq with a text --data needs --calib (calibration data, not the evaluation text)");
     path = o.data;
   }
-  return read_tokens(o, m, path, o.calib_split, 0);
+  return model_eval_tokens(o.model, m, o.tokenizer, path, o.calib_split, 0);
 }
 
 eval::ProgressFn window_progress(const char* what) {

@@ -11,13 +11,11 @@
 #include "cli/commands.h"
 #include "cli/model_tokenizer.h"
 #include "cli/outlier_analysis.h"
-#include "eval/eval_data.h"
 #include "io/model_file.h"
 
 namespace osp::cli {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
@@ -37,14 +35,7 @@ int run_outliers(OutlierOptions o) {
   auto m = io::load_model(o.model);
   if (!m) return fail(m.error().message);
   o.window = std::min(o.window, m->config.context);
-  std::optional<data::Tokenizer> tok;
-  std::error_code ec;
-  if (!fs::is_directory(o.data, ec)) {
-    auto t = tokenizer_for_model(o.model, *m, o.tokenizer);
-    if (!t) return fail(t.error().message);
-    tok = std::move(*t);
-  }
-  auto stream = eval::load_eval_tokens({o.data, o.split, tok ? &*tok : nullptr, uint64_t(o.windows * o.window)});
+  auto stream = model_eval_tokens(o.model, *m, o.tokenizer, o.data, o.split, uint64_t(o.windows * o.window));
   if (!stream) return fail(stream.error().message);
   const std::vector<int32_t>& tokens = *stream;
 

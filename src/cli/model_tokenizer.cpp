@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "eval/eval_data.h"
 #include "io/file_kind.h"
 #include "io/gguf_reader.h"
 #include "io/gguf_tokenizer.h"
@@ -65,6 +66,19 @@ Result<data::Tokenizer> tokenizer_for_model(const fs::path& model_path, const io
   if (!t) return t.error();
   if (!*t) return make_error("{}: no tokenizer came with this model; give one with --tokenizer", model_path.string());
   return data::Tokenizer::from_json((*t)->json, (*t)->source);
+}
+
+Result<std::vector<int32_t>> model_eval_tokens(const fs::path& model_path, const io::LoadedModel& m,
+                                               const std::string& tokenizer_option, const std::string& data,
+                                               const std::string& split, uint64_t max_tokens) {
+  std::optional<data::Tokenizer> tok;
+  std::error_code ec;
+  if (!fs::is_directory(data, ec) && fs::exists(data, ec)) {
+    auto t = tokenizer_for_model(model_path, m, tokenizer_option);
+    if (!t) return t.error();
+    tok = std::move(*t);
+  }
+  return eval::load_eval_tokens({data, split, tok ? &*tok : nullptr, max_tokens});
 }
 
 }  // namespace osp::cli

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "data/tokenizer.h"
@@ -33,5 +34,11 @@ Result<std::optional<TokenizerText>> find_model_tokenizer(const std::filesystem:
 // The same, parsed; no tokenizer is an error that asks for --tokenizer.
 Result<data::Tokenizer> tokenizer_for_model(const std::filesystem::path& model_path, const io::LoadedModel& m,
                                             const std::string& tokenizer_option);
+
+// An evaluation token stream for a model command: a shards folder's split as stored, or a text
+// file encoded (without BOS/EOS) with tokenizer_for_model's tokenizer, loaded only then.
+Result<std::vector<int32_t>> model_eval_tokens(const std::filesystem::path& model_path, const io::LoadedModel& m,
+                                               const std::string& tokenizer_option, const std::string& data,
+                                               const std::string& split, uint64_t max_tokens);
 
 }  // namespace osp::cli
