@@ -2,6 +2,7 @@
 // about unreadable inputs, and the sections in order.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/version.h"
@@ -89,14 +90,19 @@ std::string render_report(const std::vector<RunData>& runs, const ReportOptions&
                                   OSP_VERSION)) +
           "</p>\n";
   html += notes_section(runs);
-  html += detail::section_loss(runs);
-  html += detail::section_outliers(runs);
-  html += detail::section_layers(runs);
-  html += detail::section_channels(runs);
-  html += detail::section_quant(runs);
-  html += detail::section_text(runs);
-  html += detail::section_paper();
-  html += detail::section_provenance(runs, options.command);
+  const auto wanted = [&](const char* id) {
+    return options.sections.empty() ||
+           std::find(options.sections.begin(), options.sections.end(), id) != options.sections.end();
+  };
+  using Render = std::string (*)(const std::vector<RunData>&);
+  const std::pair<const char*, Render> parts[] = {
+      {"loss", detail::section_loss},     {"outliers", detail::section_outliers},
+      {"layers", detail::section_layers}, {"channels", detail::section_channels},
+      {"quant", detail::section_quant},   {"scale", detail::section_scale},
+      {"text", detail::section_text},     {"paper", [](const std::vector<RunData>&) { return detail::section_paper(); }}};
+  for (const auto& [id, render] : parts)
+    if (wanted(id)) html += render(runs);
+  if (wanted("provenance")) html += detail::section_provenance(runs, options.command);
   return html + "</main></body></html>\n";
 }
 

@@ -248,13 +248,16 @@ Result<RunData> read_run(const fs::path& dir) {
   return run;
 }
 
+const nlohmann::json* config_value(const nlohmann::json& config, const char* section, const char* key) {
+  if (!config.is_object()) return nullptr;
+  const auto s = config.find(section);
+  if (s == config.end() || !s->is_object()) return nullptr;
+  const auto k = s->find(key);
+  return k == s->end() ? nullptr : &*k;
+}
+
 std::string recipe_of(const nlohmann::json& config) {
-  const auto get = [&](const char* section, const char* key) -> const nlohmann::json* {
-    const auto s = config.find(section);
-    if (s == config.end() || !s->is_object()) return nullptr;
-    const auto k = s->find(key);
-    return k == s->end() ? nullptr : &*k;
-  };
+  const auto get = [&](const char* section, const char* key) { return config_value(config, section, key); };
   std::string out;
   const auto append = [&](const std::string& part) { out += (out.empty() ? "" : " · ") + part; };
   if (const auto* g = get("optim", "groups"); g && g->is_string()) append(g->get<std::string>());

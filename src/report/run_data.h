@@ -57,6 +57,9 @@ std::optional<EvalResults> parse_eval(std::string_view text, const std::string& 
 // Reads a run folder. Fails only when `dir` is not a readable directory.
 Result<RunData> read_run(const std::filesystem::path& dir);
 
+// config[section][key], or nullptr when either is absent (or config is not an object).
+const nlohmann::json* config_value(const nlohmann::json& config, const char* section, const char* key);
+
 // A short description of the run's recipe from its config ("muon · ssnorm · emb_proj"), or "".
 std::string recipe_of(const nlohmann::json& config);
 

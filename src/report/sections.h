@@ -13,6 +13,8 @@ std::string section_layers(const std::vector<RunData>& runs);
 std::string section_channels(const std::vector<RunData>& runs);
 std::string section_quant(const std::vector<RunData>& runs);
 std::string section_text(const std::vector<RunData>& runs);  // empty when no run has continuations
+// Empty unless runs of one name come at two or more widths (model.hidden).
+std::string section_scale(const std::vector<RunData>& runs);
 std::string section_paper();
 std::string section_provenance(const std::vector<RunData>& runs, const std::string& report_command);
 

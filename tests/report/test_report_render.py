@@ -122,3 +122,35 @@ def test_missing_run_folder_fails_naming_it(osp_bin, tmp_path):
     assert result.returncode == 1
     assert f"{tmp_path / 'nope'}: not a directory" in result.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_names_form_a_scale_trend_and_sections_select(osp_bin, tmp_path, rng):
+    """Two runs named alike at two widths give the scale section, and --sections renders only what
+    it names; a wrong count of names or an unknown section is refused before anything is written."""
+    runs = tmp_path / "runs"
+    widths = sorted(int(w) for w in rng.choice(np.arange(32, 512, 32), size=2, replace=False))
+    for i, width in enumerate(widths):
+        write_run(runs / f"w{width}", rng, f"eval-name-{i}", ("adam", "rms", False),
+                  outlier_scale=float(rng.uniform(1, 50)), width=width)
+    dirs = [str(runs / f"w{w}") for w in widths]
+    out = tmp_path / "scale.html"
+    result = subprocess.run([osp_bin, "report", *dirs, "--names", "adam,adam", "--sections", "scale",
+                             "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "Scale trend" in text and text.count("<svg") == 4
+    assert "Loss curves" not in text and "Commands and configs" not in text
+    for w in widths:
+        evaluation = json.loads((runs / f"w{w}" / "eval.json").read_text())
+        delta = 100 * (evaluation["ppl_w4a4kv4_rtn"] / evaluation["ppl_fp"] - 1)
+        assert f"<td class=\"num\">{w}</td>" in text
+        assert f"+{delta:.3g}%" in text or f"+{delta:.4g}%" in text, delta
+    # Without the shared name the two runs are two one-point series: no trend.
+    result = subprocess.run([osp_bin, "report", *dirs, "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0 and "Scale trend" not in out.read_text(encoding="utf-8")
+    out.unlink()
+    for bad, message in ((["--names", "adam"], "--names has 1 name for 2 run folders"),
+                         (["--sections", "scale,nope"], "unknown section 'nope'")):
+        result = subprocess.run([osp_bin, "report", *dirs, *bad, "--out", str(out)], capture_output=True, text=True)
+        assert result.returncode == 2 and message in result.stderr
+        assert not out.exists()

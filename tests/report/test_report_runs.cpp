@@ -1,11 +1,13 @@
 // Run-folder reading and page assembly: malformed and missing inputs give one-line notes naming
 // the file, and the page still renders every section.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
 
+#include "report/escape.h"
 #include "report/report.h"
 #include "report/run_data.h"
 
@@ -215,6 +217,39 @@ TEST(ReportPage, ShowsContinuationsOnlyWhenARunHasThem) {
   EXPECT_NE(html.find(kSectionText), std::string::npos);
   EXPECT_NE(html.find(" a &lt;fine&gt; day"), std::string::npos);  // escaped
   EXPECT_NE(html.find(" a day a day"), std::string::npos);
+}
+
+// The scale section appears only when one name comes at two or more widths, and shows each
+// point's relative 4-bit losses (fresh random values, so no constant could pass).
+TEST(ReportPage, ScaleTrendNeedsOneNameAtSeveralWidths) {
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<double> ppl(20, 200), rel(0.01, 0.2);
+  auto run = [&](const std::string& name, int hidden) {
+    RunData r;
+    r.name = name;
+    r.dir = "runs/" + name + std::to_string(hidden);
+    r.config = nlohmann::json{{"model", {{"hidden", hidden}}}};
+    r.eval = EvalResults{};
+    r.eval->ppl_fp = ppl(rng);
+    r.eval->ppl_rtn = r.eval->ppl_fp * (1 + rel(rng));
+    r.eval->ppl_a4 = r.eval->ppl_fp * (1 + rel(rng));
+    r.eval->kurtosis_token = rel(rng) * 50;
+    return r;
+  };
+  const std::vector<RunData> one_width = {run("adam", 128), run("osp", 128), run("adam", 128)};
+  EXPECT_EQ(render_report(one_width, {}).find(kSectionScale), std::string::npos);
+  const RunData small = run("adam", 64), large = run("adam", 256);
+  const std::string html = render_report({large, run("osp", 128), small}, {});
+  ASSERT_NE(html.find(kSectionScale), std::string::npos);
+  const size_t begin = html.find(kSectionScale);
+  const std::string scale = html.substr(begin, html.find("</section>", begin) - begin);
+  EXPECT_EQ(scale.find("runs/osp128"), std::string::npos);  // one width: no trend for osp
+  for (const RunData* r : {&small, &large}) {
+    const double d = (r->eval->ppl_rtn / r->eval->ppl_fp - 1) * 100;
+    EXPECT_NE(scale.find(r->dir.string()), std::string::npos);
+    EXPECT_NE(scale.find(fmt::format("+{}%", format_number(d, 3))), std::string::npos) << d;
+  }
+  EXPECT_LT(scale.find("runs/adam64"), scale.find("runs/adam256"));  // sorted by width
 }
 
 // Mutated inputs (bytes flipped, cut, duplicated) never crash the reader or the page, and every

@@ -1,0 +1,116 @@
+// The scale-trend section: when runs of one name (recipe) come at several model widths, their
+// final evaluation plotted against the hidden size - full-precision perplexity, token kurtosis,
+// and the relative perplexity loss to W4A4KV4 and to 4-bit activations alone - so a reader sees
+// whether a recipe's outliers and 4-bit loss grow with width.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "report/charts.h"
+#include "report/escape.h"
+#include "report/report.h"
+#include "report/sections.h"
+
+namespace osp::report::detail {
+namespace {
+
+struct ScalePoint {
+  double hidden;
+  const RunData* run;
+};
+
+// model.hidden of a run's config, or NaN.
+double hidden_of(const RunData& r) {
+  const nlohmann::json* h = r.config ? config_value(*r.config, "model", "hidden") : nullptr;
+  return h && h->is_number() ? h->get<double>() : NAN;
+}
+
+// Runs with an evaluation, grouped by name in first-seen order; only names with two or more
+// distinct widths form a trend.
+std::vector<std::pair<std::string, std::vector<ScalePoint>>> trends(const std::vector<RunData>& runs) {
+  std::vector<std::pair<std::string, std::vector<ScalePoint>>> groups;
+  for (const auto& r : runs) {
+    const double h = hidden_of(r);
+    if (!r.eval || !std::isfinite(h)) continue;
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == r.name; });
+    if (g == groups.end()) g = groups.insert(groups.end(), {r.name, {}});
+    g->second.push_back({h, &r});
+  }
+  std::erase_if(groups, [](const auto& g) {
+    std::set<double> widths;
+    for (const auto& p : g.second) widths.insert(p.hidden);
+    return widths.size() < 2;
+  });
+  for (auto& g : groups)
+    std::stable_sort(g.second.begin(), g.second.end(),
+                     [](const ScalePoint& a, const ScalePoint& b) { return a.hidden < b.hidden; });
+  return groups;
+}
+
+double relative_loss_pct(double fp, double q) { return fp > 0 && std::isfinite(q) ? (q / fp - 1) * 100 : NAN; }
+
+// One chart of `value(eval)` against the hidden size, a series per name.
+template <class Value>
+std::string trend_chart(const std::vector<std::pair<std::string, std::vector<ScalePoint>>>& groups,
+                        const std::string& title, const std::string& y_label, bool log_y, Value value) {
+  LineChart c;
+  c.title = title, c.x_label = "hidden size (model.hidden)", c.y_label = y_label, c.log_y = log_y;
+  c.height = 260;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    LineSeries s{groups[i].first, series_color(i), {}, false, true};
+    for (const auto& p : groups[i].second) s.points.emplace_back(p.hidden, value(*p.run->eval));
+    c.series.push_back(std::move(s));
+  }
+  return render_line_chart(c);
+}
+
+std::string cell(const std::string& text, const char* cls = "num") {
+  return fmt::format("<td class=\"{}\">{}</td>", cls, html_escape(text));
+}
+
+std::string signed_pct(double v) {
+  return std::isfinite(v) ? fmt::format("{}{}%", v >= 0 ? "+" : "", format_number(v, 3)) : format_number(NAN);
+}
+
+}  // namespace
+
+std::string section_scale(const std::vector<RunData>& runs) {
+  const auto groups = trends(runs);
+  if (groups.empty()) return "";
+  // Log kurtosis axis when the values span two decades (OSP's ~0.1 beside Adam's tens).
+  double lo = std::numeric_limits<double>::infinity(), hi = 0;
+  for (const auto& g : groups)
+    for (const auto& p : g.second)
+      if (const double k = p.run->eval->kurtosis_token; k > 0) lo = std::min(lo, k), hi = std::max(hi, k);
+  std::string body = note(
+      "Runs of the same name at several widths, each at the end of its training, against the hidden size. "
+      "Δ: perplexity increase over full precision. Points share whatever else differs between the runs "
+      "(steps, learning rate, sequence length): compare like with like.");
+  body += trend_chart(groups, "Full-precision perplexity", "FP PPL", false,
+                      [](const EvalResults& e) { return e.ppl_fp; });
+  body += trend_chart(groups, "Excess kurtosis of the hidden states (token protocol)", "excess kurtosis",
+                      hi > 0 && hi / lo >= 100, [](const EvalResults& e) { return e.kurtosis_token; });
+  body += trend_chart(groups, "W4A4KV4 (RTN) perplexity increase", "Δ %", false,
+                      [](const EvalResults& e) { return relative_loss_pct(e.ppl_fp, e.ppl_rtn); });
+  body += trend_chart(groups, "4-bit activations only (W16A4KV16) perplexity increase", "Δ %", false,
+                      [](const EvalResults& e) { return relative_loss_pct(e.ppl_fp, e.ppl_a4); });
+  std::string t =
+      "<table class=\"results\"><thead><tr><th>run</th><th>hidden</th><th>folder</th><th>FP PPL</th>"
+      "<th>ex. kurtosis (token)</th><th>&Delta; W4A4KV4</th><th>&Delta; A4 only</th><th>&Delta; W4 only</th>"
+      "</tr></thead><tbody>";
+  for (const auto& [name, points] : groups)
+    for (const auto& p : points) {
+      const EvalResults& e = *p.run->eval;
+      t += "<tr>" + cell(name, "name") + cell(fmt::format("{:.0f}", p.hidden)) + cell(p.run->dir.string(), "name") +
+           cell(format_number(e.ppl_fp)) + cell(format_number(e.kurtosis_token)) +
+           cell(signed_pct(relative_loss_pct(e.ppl_fp, e.ppl_rtn))) +
+           cell(signed_pct(relative_loss_pct(e.ppl_fp, e.ppl_a4))) +
+           cell(signed_pct(relative_loss_pct(e.ppl_fp, e.ppl_w4))) + "</tr>";
+    }
+  return section("scale", kSectionScale, body + t + "</tbody></table>");
+}
+
+}  // namespace osp::report::detail
