@@ -8,6 +8,8 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <string_view>
+#include <tuple>
 
 #include "report/charts.h"
 #include "report/escape.h"
@@ -67,6 +69,27 @@ std::string trend_chart(const std::vector<std::pair<std::string, std::vector<Sca
   return render_line_chart(c);
 }
 
+// "steps 720 · seq 128 · AdamW lr 0.005": what else may differ between a trend's points.
+std::string setting_of(const RunData& r) {
+  if (!r.config) return format_number(NAN);
+  const auto number = [&](const char* section, const char* key, const char* sub) -> const nlohmann::json* {
+    const nlohmann::json* v = config_value(*r.config, section, key);
+    if (v && sub) v = v->is_object() && v->contains(sub) ? &(*v)[sub] : nullptr;
+    return v && v->is_number() ? v : nullptr;
+  };
+  const nlohmann::json* groups = config_value(*r.config, "optim", "groups");
+  const bool muon = groups && groups->is_string() && groups->get<std::string>() != "adam";
+  std::string out;
+  for (const auto& [label, section, key, sub] :
+       {std::tuple{"steps", "train", "steps", (const char*)nullptr}, {"seq", "train", "seq", nullptr},
+        {"AdamW lr", "optim", "adamw", "lr"}, {"Muon lr", "optim", "muon", "lr"}}) {
+    if (std::string_view(label) == "Muon lr" && !muon) continue;
+    if (const auto* v = number(section, key, sub))
+      out += fmt::format("{}{} {}", out.empty() ? "" : " \xC2\xB7 ", label, v->get<double>());
+  }
+  return out.empty() ? format_number(NAN) : out;
+}
+
 std::string cell(const std::string& text, const char* cls = "num") {
   return fmt::format("<td class=\"{}\">{}</td>", cls, html_escape(text));
 }
@@ -98,13 +121,14 @@ std::string section_scale(const std::vector<RunData>& runs) {
   body += trend_chart(groups, "4-bit activations only (W16A4KV16) perplexity increase", "Δ %", false,
                       [](const EvalResults& e) { return relative_loss_pct(e.ppl_fp, e.ppl_a4); });
   std::string t =
-      "<table class=\"results\"><thead><tr><th>run</th><th>hidden</th><th>folder</th><th>FP PPL</th>"
+      "<table class=\"results\"><thead><tr><th>run</th><th>hidden</th><th>setting</th><th>folder</th><th>FP PPL</th>"
       "<th>ex. kurtosis (token)</th><th>&Delta; W4A4KV4</th><th>&Delta; A4 only</th><th>&Delta; W4 only</th>"
       "</tr></thead><tbody>";
   for (const auto& [name, points] : groups)
     for (const auto& p : points) {
       const EvalResults& e = *p.run->eval;
-      t += "<tr>" + cell(name, "name") + cell(fmt::format("{:.0f}", p.hidden)) + cell(p.run->dir.string(), "name") +
+      t += "<tr>" + cell(name, "name") + cell(fmt::format("{:.0f}", p.hidden)) + cell(setting_of(*p.run), "name") +
+           cell(p.run->dir.string(), "name") +
            cell(format_number(e.ppl_fp)) + cell(format_number(e.kurtosis_token)) +
            cell(signed_pct(relative_loss_pct(e.ppl_fp, e.ppl_rtn))) +
            cell(signed_pct(relative_loss_pct(e.ppl_fp, e.ppl_a4))) +

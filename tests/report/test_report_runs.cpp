@@ -228,7 +228,10 @@ TEST(ReportPage, ScaleTrendNeedsOneNameAtSeveralWidths) {
     RunData r;
     r.name = name;
     r.dir = "runs/" + name + std::to_string(hidden);
-    r.config = nlohmann::json{{"model", {{"hidden", hidden}}}};
+    r.config = nlohmann::json{{"model", {{"hidden", hidden}}},
+                              {"train", {{"steps", 720}}},
+                              {"optim", {{"groups", name == "osp" ? "muon" : "adam"}, {"adamw", {{"lr", 0.005}}},
+                                         {"muon", {{"lr", 0.02}}}}}};
     r.eval = EvalResults{};
     r.eval->ppl_fp = ppl(rng);
     r.eval->ppl_rtn = r.eval->ppl_fp * (1 + rel(rng));
@@ -250,6 +253,8 @@ TEST(ReportPage, ScaleTrendNeedsOneNameAtSeveralWidths) {
     EXPECT_NE(scale.find(fmt::format("+{}%", format_number(d, 3))), std::string::npos) << d;
   }
   EXPECT_LT(scale.find("runs/adam64"), scale.find("runs/adam256"));  // sorted by width
+  EXPECT_NE(scale.find("steps 720 \xC2\xB7 AdamW lr 0.005"), std::string::npos);  // what else differs
+  EXPECT_EQ(scale.find("Muon lr"), std::string::npos);  // adam runs have no Muon group
 }
 
 // Mutated inputs (bytes flipped, cut, duplicated) never crash the reader or the page, and every
