@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <iterator>
 #include <memory>
 
 #include "cli/commands.h"
@@ -41,10 +40,10 @@ int run_report(const ReportCliOptions& o) {
                o.names.size() == 1 ? "" : "s", o.run_dirs.size(), o.run_dirs.size() == 1 ? "" : "s");
     return 2;
   }
+  const std::vector<std::string> ids = report::section_ids();
   for (const auto& id : o.sections)
-    if (std::find(std::begin(report::kSectionIds), std::end(report::kSectionIds), id) == std::end(report::kSectionIds)) {
-      fmt::print(stderr, "osp: --sections: unknown section '{}' (sections: {})\n", id,
-                 join(std::vector<std::string>(std::begin(report::kSectionIds), std::end(report::kSectionIds)), ", "));
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
+      fmt::print(stderr, "osp: --sections: unknown section '{}' (sections: {})\n", id, join(ids, ", "));
       return 2;
     }
   std::vector<report::RunData> runs;

@@ -22,8 +22,7 @@ struct ReportOptions {
 };
 
 // Section ids for ReportOptions::sections, in page order.
-inline constexpr const char* kSectionIds[] = {"loss",  "outliers", "layers", "channels",  "quant",
-                                              "scale", "text",     "paper",  "provenance"};
+std::vector<std::string> section_ids();
 
 // Section titles, in page order (tests look for them).
 inline constexpr const char* kSectionLoss = "Loss curves";

@@ -61,7 +61,33 @@ std::string notes_section(const std::vector<RunData>& runs) {
           "<ul class=\"notes\">" + items + "</ul>");
 }
 
+// The sections in page order, by the id ReportOptions::sections names them with.
+using Render = std::string (*)(const std::vector<RunData>&, const ReportOptions&);
+template <std::string (*Section)(const std::vector<RunData>&)>
+std::string of_runs(const std::vector<RunData>& runs, const ReportOptions&) {
+  return Section(runs);
+}
+constexpr std::pair<const char*, Render> kSections[] = {
+    {"loss", of_runs<detail::section_loss>},
+    {"outliers", of_runs<detail::section_outliers>},
+    {"layers", of_runs<detail::section_layers>},
+    {"channels", of_runs<detail::section_channels>},
+    {"quant", of_runs<detail::section_quant>},
+    {"scale", of_runs<detail::section_scale>},
+    {"text", of_runs<detail::section_text>},
+    {"paper", [](const std::vector<RunData>&, const ReportOptions&) { return detail::section_paper(); }},
+    {"provenance", [](const std::vector<RunData>& runs, const ReportOptions& o) {
+       return detail::section_provenance(runs, o.command);
+     }},
+};
+
 }  // namespace
+
+std::vector<std::string> section_ids() {
+  std::vector<std::string> ids;
+  for (const auto& s : kSections) ids.emplace_back(s.first);
+  return ids;
+}
 
 namespace detail {
 
@@ -90,19 +116,10 @@ std::string render_report(const std::vector<RunData>& runs, const ReportOptions&
                                   OSP_VERSION)) +
           "</p>\n";
   html += notes_section(runs);
-  const auto wanted = [&](const char* id) {
-    return options.sections.empty() ||
-           std::find(options.sections.begin(), options.sections.end(), id) != options.sections.end();
-  };
-  using Render = std::string (*)(const std::vector<RunData>&);
-  const std::pair<const char*, Render> parts[] = {
-      {"loss", detail::section_loss},     {"outliers", detail::section_outliers},
-      {"layers", detail::section_layers}, {"channels", detail::section_channels},
-      {"quant", detail::section_quant},   {"scale", detail::section_scale},
-      {"text", detail::section_text},     {"paper", [](const std::vector<RunData>&) { return detail::section_paper(); }}};
-  for (const auto& [id, render] : parts)
-    if (wanted(id)) html += render(runs);
-  if (wanted("provenance")) html += detail::section_provenance(runs, options.command);
+  for (const auto& [id, render] : kSections)
+    if (options.sections.empty() ||
+        std::find(options.sections.begin(), options.sections.end(), id) != options.sections.end())
+      html += render(runs, options);
   return html + "</main></body></html>\n";
 }
 

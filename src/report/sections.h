@@ -22,5 +22,11 @@ std::string section_provenance(const std::vector<RunData>& runs, const std::stri
 std::string section(const char* id, const std::string& title, const std::string& body);
 // A muted one-line note paragraph (escaped).
 std::string note(const std::string& text);
+// A table cell with escaped text and a CSS class ("num" right-aligns).
+std::string cell(const std::string& text, const char* cls = "num");
+// Relative perplexity increase of a quantized model over full precision, "+4.5%" (or an em dash).
+std::string degradation(double fp, double q);
+// Log scale when the positive values span two decades or more.
+bool wants_log(const std::vector<double>& values);
 
 }  // namespace osp::report::detail

@@ -12,8 +12,6 @@
 #include "report/sections.h"
 
 namespace osp::report::detail {
-namespace {
-
 // Log scale when the positive values span two decades or more (kurtosis ranges from ~0.04 under
 // OSP to ~1800 under Adam in the paper; a linear axis would flatten one of them to zero).
 bool wants_log(const std::vector<double>& values) {
@@ -22,6 +20,8 @@ bool wants_log(const std::vector<double>& values) {
     if (std::isfinite(v) && v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
   return hi > 0 && hi / lo >= 100;
 }
+
+namespace {
 
 std::vector<double> y_values(const std::vector<LineSeries>& series) {
   std::vector<double> out;

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -90,24 +89,14 @@ std::string setting_of(const RunData& r) {
   return out.empty() ? format_number(NAN) : out;
 }
 
-std::string cell(const std::string& text, const char* cls = "num") {
-  return fmt::format("<td class=\"{}\">{}</td>", cls, html_escape(text));
-}
-
-std::string signed_pct(double v) {
-  return std::isfinite(v) ? fmt::format("{}{}%", v >= 0 ? "+" : "", format_number(v, 3)) : format_number(NAN);
-}
-
 }  // namespace
 
 std::string section_scale(const std::vector<RunData>& runs) {
   const auto groups = trends(runs);
   if (groups.empty()) return "";
-  // Log kurtosis axis when the values span two decades (OSP's ~0.1 beside Adam's tens).
-  double lo = std::numeric_limits<double>::infinity(), hi = 0;
+  std::vector<double> kurtosis;  // log axis when it spans two decades (OSP's ~0.1 beside Adam's tens)
   for (const auto& g : groups)
-    for (const auto& p : g.second)
-      if (const double k = p.run->eval->kurtosis_token; k > 0) lo = std::min(lo, k), hi = std::max(hi, k);
+    for (const auto& p : g.second) kurtosis.push_back(p.run->eval->kurtosis_token);
   std::string body = note(
       "Runs of the same name at several widths, each at the end of its training, against the hidden size. "
       "Δ: perplexity increase over full precision. Points share whatever else differs between the runs "
@@ -115,7 +104,7 @@ std::string section_scale(const std::vector<RunData>& runs) {
   body += trend_chart(groups, "Full-precision perplexity", "FP PPL", false,
                       [](const EvalResults& e) { return e.ppl_fp; });
   body += trend_chart(groups, "Excess kurtosis of the hidden states (token protocol)", "excess kurtosis",
-                      hi > 0 && hi / lo >= 100, [](const EvalResults& e) { return e.kurtosis_token; });
+                      wants_log(kurtosis), [](const EvalResults& e) { return e.kurtosis_token; });
   body += trend_chart(groups, "W4A4KV4 (RTN) perplexity increase", "Δ %", false,
                       [](const EvalResults& e) { return relative_loss_pct(e.ppl_fp, e.ppl_rtn); });
   body += trend_chart(groups, "4-bit activations only (W16A4KV16) perplexity increase", "Δ %", false,
@@ -130,9 +119,8 @@ std::string section_scale(const std::vector<RunData>& runs) {
       t += "<tr>" + cell(name, "name") + cell(fmt::format("{:.0f}", p.hidden)) + cell(setting_of(*p.run), "name") +
            cell(p.run->dir.string(), "name") +
            cell(format_number(e.ppl_fp)) + cell(format_number(e.kurtosis_token)) +
-           cell(signed_pct(relative_loss_pct(e.ppl_fp, e.ppl_rtn))) +
-           cell(signed_pct(relative_loss_pct(e.ppl_fp, e.ppl_a4))) +
-           cell(signed_pct(relative_loss_pct(e.ppl_fp, e.ppl_w4))) + "</tr>";
+           cell(degradation(e.ppl_fp, e.ppl_rtn)) + cell(degradation(e.ppl_fp, e.ppl_a4)) +
+           cell(degradation(e.ppl_fp, e.ppl_w4)) + "</tr>";
     }
   return section("scale", kSectionScale, body + t + "</tbody></table>");
 }

@@ -10,9 +10,7 @@
 #include "report/sections.h"
 
 namespace osp::report::detail {
-namespace {
-
-std::string cell(const std::string& text, const char* cls = "num") {
+std::string cell(const std::string& text, const char* cls) {
   return fmt::format("<td class=\"{}\">{}</td>", cls, html_escape(text));
 }
 
@@ -25,6 +23,8 @@ std::string degradation(double fp, double q) {
       std::fabs(d) >= 100 && std::fabs(d) < 1e4 ? fmt::format("{:.0f}", d) : format_number(d, 3);
   return fmt::format("{}{}%", d >= 0 ? "+" : "", number);
 }
+
+namespace {
 
 std::string quant_row(const RunData& r) {
   const std::string recipe = r.config ? recipe_of(*r.config) : "";
