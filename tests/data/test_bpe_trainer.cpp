@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "common/fresh_seed.h"
 #include "data/bpe_trainer.h"
 #include "data/tokenizer.h"
 #include "data/utf8.h"
@@ -58,8 +59,8 @@ TrainedBpe train(const std::vector<std::string>& docs, PreTokenizerStyle style, 
 }
 
 TEST(BpeTrainer, ReachesTheVocabSizeAndRoundTrips) {
-  const uint64_t seed = std::random_device{}();
-  RecordProperty("seed", std::to_string(seed));
+  const uint64_t seed = osp::test::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
   const auto docs = random_corpus(seed, 200);
   for (const auto style :
        {PreTokenizerStyle::kGpt2, PreTokenizerStyle::kSmolLm, PreTokenizerStyle::kLlama3}) {
@@ -79,7 +80,9 @@ TEST(BpeTrainer, ReachesTheVocabSizeAndRoundTrips) {
 }
 
 TEST(BpeTrainer, SameResultWithOneOrTwoThreads) {
-  const auto docs = random_corpus(std::random_device{}(), 100);
+  const uint64_t seed = osp::test::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const auto docs = random_corpus(seed, 100);
   const TrainedBpe one = train(docs, PreTokenizerStyle::kSmolLm, 500, 1);
   const TrainedBpe two = train(docs, PreTokenizerStyle::kSmolLm, 500, 2);
   EXPECT_EQ(one.merges, two.merges);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 
+#include "common/fresh_seed.h"
 #include "data/file_util.h"
 #include "data/manifest.h"
 #include "data/shard.h"
@@ -51,7 +52,9 @@ class ShardTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::mt19937_64 rng_{std::random_device{}()};
+  const uint64_t seed_ = osp::test::fresh_seed();
+  std::mt19937_64 rng_{seed_};
+  ::testing::ScopedTrace trace_{__FILE__, __LINE__, "seed " + std::to_string(seed_)};
 };
 
 ShardHeader header(uint32_t vocab) {

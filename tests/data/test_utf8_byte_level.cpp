@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "common/fresh_seed.h"
 #include "data/byte_level.h"
 #include "data/utf8.h"
 
@@ -39,7 +40,9 @@ TEST(ByteLevel, IsABijection) {
 }
 
 TEST(ByteLevel, RandomBytesRoundTrip) {
-  std::mt19937_64 rng(std::random_device{}());
+  const uint64_t seed = osp::test::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
   for (int trial = 0; trial < 200; ++trial) {
     std::string raw(rng() % 300, '\0');
     for (char& c : raw) c = static_cast<char>(rng());

@@ -1,4 +1,4 @@
-// Helpers shared by the io tests: fresh random seeds, scratch folders, raw file images.
+// Helpers shared by the io tests: scratch folders, raw file images (and the shared fresh seed).
 #pragma once
 #include <gtest/gtest.h>
 
@@ -15,15 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/fresh_seed.h"
+
 namespace osp::io::test {
 
-// A fresh seed per run (so repeated runs cover new data); tests print it via SCOPED_TRACE so a
-// failure can be replayed by setting OSP_TEST_SEED.
-inline uint64_t fresh_seed() {
-  if (const char* s = std::getenv("OSP_TEST_SEED")) return std::strtoull(s, nullptr, 10);
-  std::random_device rd;
-  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
-}
+using osp::test::fresh_seed;
 
 // A scratch folder removed when the test ends.
 class ScratchDir {

@@ -2,7 +2,7 @@
 // GQA, EmbProj, SSNorm, tied heads; chunked prefill; through the W4A4KV4 fake-quant tap), greedy
 // generation equals argmax over full recomputation, and the sampler is reproducible, top-k = 1 is
 // greedy and top-p keeps the nucleus. Fresh random weights and tokens every run; the seed is in
-// every failure message.
+// every failure message (OSP_TEST_SEED replays it).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "common/fresh_seed.h"
 #include "common/model_fixtures.h"
 #include "common/test_context.h"
 #include "common/tolerance.h"
@@ -22,7 +23,7 @@
 namespace osp::model {
 namespace {
 
-const uint64_t kSeed = std::random_device{}();
+const uint64_t kSeed = test::fresh_seed();  // OSP_TEST_SEED replays a failure
 
 ModelConfig gqa_config() {
   ModelConfig c;

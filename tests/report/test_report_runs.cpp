@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "common/fresh_seed.h"
 #include "report/escape.h"
 #include "report/report.h"
 #include "report/run_data.h"
@@ -222,7 +223,9 @@ TEST(ReportPage, ShowsContinuationsOnlyWhenARunHasThem) {
 // The scale section appears only when one name comes at two or more widths, and shows each
 // point's relative 4-bit losses (fresh random values, so no constant could pass).
 TEST(ReportPage, ScaleTrendNeedsOneNameAtSeveralWidths) {
-  std::mt19937 rng(std::random_device{}());
+  const uint64_t seed = osp::test::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> ppl(20, 200), rel(0.01, 0.2);
   auto run = [&](const std::string& name, int hidden) {
     RunData r;
