@@ -1,6 +1,7 @@
 // Q8_0 / Q4_0 as llama.cpp's quantize_row_q8_0_ref / quantize_row_q4_0_ref define them (§3.11):
 // the scale is computed and applied in fp32, stored as fp16 (RNE); Q8_0 rounds half away from
-// zero (roundf), Q4_0 truncates x·id + 8.5. Those two rules are deliberate, not osp's RNE.
+// zero (roundf), Q4_0 truncates x·id + 8.5 with the product rounded to fp32 first (this file is
+// built without FMA contraction). Those two rules are deliberate, not osp's RNE.
 #include "io/gguf_quant.h"
 
 #include <cmath>

@@ -66,6 +66,21 @@ TEST(GgufQuant, Q4_0TruncatesAndPacksFirstHalfLow) {
   EXPECT_EQ((*d)[17], -4.0f);
 }
 
+// x·id is rounded to fp32 before 8.5 is added (§3.11, as gguf-py's reference encoder does). With
+// max = 3, id = fp32(1 / −0.375) = −2.6666667 and x = 2.8125: x·id = −7.50000020 exactly, −7.5 in
+// fp32, so q = trunc(1.0) = 1; a fused multiply-add would give trunc(0.9999998) = 0.
+TEST(GgufQuant, Q4_0RoundsTheProductBeforeAddingTheOffset) {
+  std::vector<float> x(32, 0.25f);
+  x[0] = 3.0f;
+  x[1] = 2.8125f;
+  x[30] = 2.4375f;  // −6.50000016 → −6.5 → trunc(2.0) = 2 (fused: 1)
+  const auto b = gguf_encode(x, 32, GgufType::kQ4_0);
+  auto q = [&](int j) { return j < 16 ? int(unsigned(b[2 + j]) & 15) : int(unsigned(b[2 + j - 16]) >> 4); };
+  EXPECT_EQ(q(1), 1);
+  EXPECT_EQ(q(30), 2);
+  EXPECT_EQ(q(0), 0);  // −8 + 8.5
+}
+
 TEST(GgufQuant, RandomBlocksDecodeWithinHalfAStep) {
   const uint64_t seed = test::fresh_seed();
   SCOPED_TRACE(seed);

@@ -16,7 +16,7 @@ from safetensors.numpy import load_file as np_load_file
 from safetensors.numpy import save_file as np_save_file
 from safetensors.torch import save_file as torch_save_file
 
-SEED = int.from_bytes(os.urandom(8), "little")
+SEED = int(os.environ.get("OSP_TEST_SEED") or int.from_bytes(os.urandom(8), "little"))  # OSP_TEST_SEED replays
 NUMPY_DTYPES = {  # safetensors name -> numpy dtype
     "BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "I16": np.int16, "U16": np.uint16,
     "F16": np.float16, "I32": np.int32, "U32": np.uint32, "F32": np.float32,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-SEED = int.from_bytes(os.urandom(4), "little")
+SEED = int(os.environ.get("OSP_TEST_SEED") or int.from_bytes(os.urandom(4), "little"))  # OSP_TEST_SEED replays
 
 
 def _build_dir():
@@ -16,6 +16,12 @@ def _build_dir():
     if not build:
         pytest.skip("OSP_BUILD_DIR is not set (run through ctest)")
     return Path(build)
+
+
+@pytest.fixture(autouse=True)
+def _print_seed(request):
+    """Shown with a failing test's captured output."""
+    print(f"{request.node.name}: seed {SEED} (replay with OSP_TEST_SEED={SEED})")
 
 
 @pytest.fixture(scope="session")
